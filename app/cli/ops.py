@@ -1,0 +1,7 @@
+"""(placeholder, being written)"""
+
+import click
+
+
+def register(group: click.Group) -> None:
+    return None

@@ -1,0 +1,242 @@
+"""The support policy as frozen dataclasses: calendars, severities, tiers, mapping, phases, actions.
+
+A `Policy` is built from a policy document by `app.schemas` (which resolves holiday dates at the
+edge) and is read by the engine in `app.policy.calendar` / `app.policy.sla`. Nothing here touches
+the clock, the network or a database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from app.policy.durations import Duration
+
+#: Phase ids with built-in meaning. Other phase ids may be declared and used as cadence keys.
+ACTIVE = "active"
+MITIGATED = "mitigated"
+STABILIZED = "stabilized"
+PAUSED = "paused"  # the clock stops
+CLOSED = "closed"  # resolution met; no further updates due
+BUILTIN_PHASES = (ACTIVE, MITIGATED, STABILIZED, PAUSED, CLOSED)
+
+#: The SLA targets a ticket can have.
+FIRST_RESPONSE = "first_response"
+NEXT_UPDATE = "next_update"
+RESOLUTION = "resolution"
+TARGETS = (FIRST_RESPONSE, NEXT_UPDATE, RESOLUTION)
+
+#: The id of the built-in round-the-clock calendar.
+CALENDAR_24X7 = "24x7"
+
+#: Minutes in a day; weekly open intervals are minute offsets within [0, 1440].
+MINUTES_PER_DAY = 24 * 60
+
+OpenInterval = tuple[int, int]
+"""An open interval within a day: (start minute, end minute), 0 <= start < end <= 1440."""
+
+
+@dataclass(frozen=True)
+class CalendarSpec:
+    """A business-hours calendar as the policy declares it, with holiday dates already resolved.
+
+    `weekly[0]` is Monday … `weekly[6]` Sunday. `holidays` maps each resolved holiday date to its
+    name (for display); they close the desk only when `holidays_close` is true. `extra_closed`
+    always closes; `extra_open` opens a date that would otherwise be closed (holiday or weekend)
+    with the calendar's standard day hours. `day_length_minutes` is the open time of one business
+    day (None: the most common open length of a working day).
+    """
+
+    id: str
+    timezone: str
+    weekly: tuple[tuple[OpenInterval, ...], ...]
+    holidays: Mapping[date, str] = field(default_factory=dict)
+    holidays_close: bool = True
+    extra_closed: frozenset[date] = frozenset()
+    extra_open: frozenset[date] = frozenset()
+    day_length_minutes: int | None = None
+    holiday_country: str | None = None
+    holiday_subdivision: str | None = None
+    holiday_years: tuple[int, int] | None = None  # inclusive range the holiday dates cover
+
+    @property
+    def is_24x7(self) -> bool:
+        """True when open all day every day with nothing closed: elapsed time, not open time."""
+        full = ((0, MINUTES_PER_DAY),)
+        return (
+            all(day == full for day in self.weekly)
+            and not self.extra_closed
+            and not (self.holidays and self.holidays_close)
+        )
+
+
+@dataclass(frozen=True)
+class Severity:
+    """One level of the severity model, most severe first in `Policy.severities`."""
+
+    id: str
+    name: str
+    definition: str = ""
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Target:
+    """A timed target on a calendar, or best effort (`duration is None`) with informational text."""
+
+    duration: Duration | None
+    calendar: str | None = None
+    note: str | None = None
+
+    @property
+    def is_timed(self) -> bool:
+        return self.duration is not None and not self.duration.at_closure
+
+
+#: A target with nothing promised.
+BEST_EFFORT = Target(duration=None)
+
+
+@dataclass(frozen=True)
+class TierTargets:
+    """What one tier promises for one severity."""
+
+    first_response: Target = BEST_EFFORT
+    update_cadence: Mapping[str, Target] = field(default_factory=dict)  # phase id -> cadence
+    resolution: Target = BEST_EFFORT
+    eta_required: bool = False
+    page_on_call: bool = False
+
+    def cadence_for(self, phase: str) -> Target | None:
+        """The update cadence in `phase`, or None when the phase has none."""
+        return self.update_cadence.get(phase)
+
+
+@dataclass(frozen=True)
+class Tier:
+    id: str
+    name: str
+    targets: Mapping[str, TierTargets]  # severity id -> targets
+
+
+# --- mapping: ticket facts -> tier and severity -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    """A field's value (or option name) decides the severity or the tier.
+
+    `values` maps case-folded field values to a severity/tier id. With `values` empty and
+    `sets == "severity"`, the value is matched against each severity's id, name and aliases.
+    """
+
+    sets: str  # "severity" | "tier"
+    field: str  # "priority", "customfield_10042", …
+    values: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OrganizationRule:
+    """The JSM organization's name decides the tier (case-folded name -> tier id)."""
+
+    values: Mapping[str, str]
+    sets: str = "tier"
+
+
+@dataclass(frozen=True)
+class EmailDomainRule:
+    """The reporter's e-mail domain decides the tier (case-folded domain -> tier id)."""
+
+    values: Mapping[str, str]
+    sets: str = "tier"
+
+
+@dataclass(frozen=True)
+class MatrixRule:
+    """Impact × urgency decides the severity: (impact value, urgency value), case-folded -> severity id."""
+
+    impact_field: str
+    urgency_field: str
+    matrix: Mapping[tuple[str, str], str]
+    sets: str = "severity"
+
+
+MappingRule = FieldRule | OrganizationRule | EmailDomainRule | MatrixRule
+
+
+@dataclass(frozen=True)
+class MappingRules:
+    """Ordered rules; the first that matches decides. Defaults apply when none does."""
+
+    rules: tuple[MappingRule, ...] = ()
+    default_tier: str | None = None
+    default_severity: str | None = None
+
+
+# --- phases -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PhaseRule:
+    """Which Jira statuses (case-folded names) or status categories (`new`, `indeterminate`, `done`) mean `phase`."""
+
+    phase: str
+    statuses: frozenset[str] = frozenset()
+    categories: frozenset[str] = frozenset()
+
+
+# --- warnings and actions (carried out by the worker) -------------------------------------------
+
+
+@dataclass(frozen=True)
+class PreBreach:
+    """When to warn before a breach: a lead time before the deadline, or a share of the target elapsed."""
+
+    lead: Duration | None = None
+    share: float | None = None  # 0 < share < 1
+
+
+@dataclass(frozen=True)
+class Action:
+    """Something the worker does on an SLA event.
+
+    `on` is `created`, `pre_breach` or `breach`; `targets` limits it to some targets (empty: all);
+    `severities` / `tiers` limit it likewise. `kind` is `note` (internal note mentioning the
+    assignee), `transition` (params: `name`), `set_field` (params: `field`, `value`) or `page`
+    (params: `url`; posts ticket, tier, severity and target to an on-call webhook).
+    """
+
+    on: str
+    kind: str
+    params: Mapping[str, str] = field(default_factory=dict)
+    targets: tuple[str, ...] = ()
+    severities: tuple[str, ...] = ()
+    tiers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A whole support policy, ready for the engine."""
+
+    id: str
+    name: str
+    description: str
+    calendars: Mapping[str, CalendarSpec]
+    severities: tuple[Severity, ...]
+    tiers: Mapping[str, Tier]
+    mapping: MappingRules = MappingRules()
+    phases: tuple[PhaseRule, ...] = ()
+    pre_breach: PreBreach = PreBreach()
+    actions: tuple[Action, ...] = ()
+    source: str = ""  # where the published policy comes from (URL or citation)
+
+    def targets_for(self, tier: str, severity: str) -> TierTargets:
+        """The targets of `tier` × `severity` (KeyError when either is unknown)."""
+        return self.tiers[tier].targets[severity]
+
+    def severity(self, severity_id: str) -> Severity:
+        for s in self.severities:
+            if s.id == severity_id:
+                return s
+        raise KeyError(severity_id)

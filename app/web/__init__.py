@@ -1,0 +1,21 @@
+"""The web layer: thin Flask handlers over the protocol code, the core and the queue."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from app.settings import Settings
+
+
+def register_web(flask_app: Flask, settings: Settings) -> None:
+    """Attach services, error handlers and every blueprint to `flask_app`."""
+    from app.web import descriptor, errors, health, lifecycle
+    from app.web.services import init_services
+
+    init_services(flask_app, settings)
+    errors.register(flask_app)
+    for module in (descriptor, lifecycle, health):
+        flask_app.register_blueprint(module.bp)

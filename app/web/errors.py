@@ -1,0 +1,5 @@
+"""(placeholder, being written)"""
+
+
+def register(flask_app):  # type: ignore[no-untyped-def]
+    return None

