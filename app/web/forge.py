@@ -1,0 +1,170 @@
+"""Forge Remote endpoints: lifecycle, product events, and the UI resolvers' proxy point.
+
+Every call is authenticated by its Forge Invocation Token (`app.forge.fit`); the tenant comes only
+from the verified token. Events are mapped to the Connect webhook shape and handed to the same
+ingest (dedupe + enqueue in one Redis round trip) as Connect webhooks. Forge gives an event
+endpoint 5 s and retries non-2xx answers 4 times, a minute apart: answer 204 fast, 503 only when
+the event could not be queued.
+
+The blueprint reads its collaborators from `flask_app.extensions["tierwise.forge"]`, set by
+`init_forge(flask_app, ForgeServices(...))`; without it every endpoint answers 503.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Flask, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from app.forge.errors import ForgeAuthError, ForgeError
+from app.forge.events import delivery_id, event_payload, to_connect_webhook
+from app.forge.fit import ForgeContext, JwksCache, bearer_token, normalize_app_id, verify_fit
+from app.forge.installations import (
+    ForgeInstallation,
+    ForgeTenants,
+    client_key_for,
+    cloud_id_from_api_base_url,
+)
+from app.forge.system_token import SystemTokenStore, remember_system_token
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("forge", __name__, url_prefix="/forge")
+
+_EXTENSION_KEY = "tierwise.forge"
+#: Header carrying the app system token (present when the endpoint has auth.appSystemToken).
+SYSTEM_TOKEN_HEADER = "x-forge-oauth-system"
+
+#: (tenant key, delivery id, Connect-shaped event) → True if queued, False if a duplicate.
+#: Production: `lambda t, d, e: ingest_event(redis, queue_name, t, d, e)` (app.queueing.ingest).
+Ingest = Callable[[str, str, dict[str, Any]], bool]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class ForgeServices:
+    """What the Forge endpoints need; built once at start-up."""
+
+    app_id: str | None
+    keys: JwksCache
+    tenants: ForgeTenants
+    tokens: SystemTokenStore
+    ingest: Ingest
+    clock: Callable[[], datetime] = field(default=_utcnow)
+
+
+def init_forge(flask_app: Flask, services: ForgeServices) -> None:
+    """Give the Forge blueprint its collaborators (checks FORGE_APP_ID's form at start-up)."""
+    if services.app_id:
+        services.app_id = normalize_app_id(services.app_id)
+    flask_app.extensions[_EXTENSION_KEY] = services
+
+
+def _services() -> ForgeServices:
+    found = current_app.extensions.get(_EXTENSION_KEY)
+    if not isinstance(found, ForgeServices) or not found.app_id:
+        raise _NotConfigured()
+    return found
+
+
+class _NotConfigured(ForgeError):
+    status = 503
+
+    def as_json(self) -> dict[str, str]:
+        return {"error": "forge_not_configured", "message": "FORGE_APP_ID is not set on this server"}
+
+
+@bp.errorhandler(ForgeError)
+def _forge_error(exc: ForgeError) -> ResponseReturnValue:
+    status = getattr(exc, "status", 500)
+    body = exc.as_json() if hasattr(exc, "as_json") else {"error": "forge_error", "message": str(exc)}
+    if status == 401:
+        log.info("forge call refused: %s", body["error"])
+    return jsonify(body), status
+
+
+def _authenticate(svc: ForgeServices) -> ForgeContext:
+    token = bearer_token(request.headers.get("Authorization"))
+    assert svc.app_id is not None  # checked by _services
+    return verify_fit(token, app_id=svc.app_id, keys=svc.keys)
+
+
+def _remember_token(svc: ForgeServices, context: ForgeContext) -> None:
+    """Keep the invocation's system token for later jobs; a storage hiccup must not lose the event."""
+    try:
+        remember_system_token(svc.tokens, context, request.headers.get(SYSTEM_TOKEN_HEADER), now=svc.clock())
+    except Exception:  # noqa: BLE001 - logged; the next invocation brings another token
+        log.warning("could not store the Forge system token for %s", client_key_for(context.installation_id))
+
+
+def _known_tenant(svc: ForgeServices, context: ForgeContext) -> str:
+    key = client_key_for(context.installation_id)
+    if not svc.tenants.is_installed(key):
+        raise ForgeAuthError("unknown_installation", "this Forge installation is not installed in Tierwise")
+    return key
+
+
+@bp.post("/lifecycle/installed")
+def installed() -> ResponseReturnValue:
+    """`avi:forge:installed:app`: create or update the tenant of the token's installation."""
+    svc = _services()
+    context = _authenticate(svc)
+    body = request.get_json(silent=True)
+    payload = body.get("payload") if isinstance(body, dict) and isinstance(body.get("payload"), dict) else body
+    installer = payload.get("installerAccountId") if isinstance(payload, dict) else None
+    key = client_key_for(context.installation_id)
+    svc.tenants.upsert_forge_installation(
+        ForgeInstallation(
+            client_key=key,
+            installation_id=context.installation_id,
+            api_base_url=context.api_base_url,
+            cloud_id=context.cloud_id or cloud_id_from_api_base_url(context.api_base_url),
+            site_url=context.site_url,
+            environment_id=context.environment_id,
+            installer_account_id=installer if isinstance(installer, str) and installer else None,
+        )
+    )
+    _remember_token(svc, context)
+    log.info("forge installation recorded for %s", key)
+    return "", 204
+
+
+@bp.post("/events")
+def events() -> ResponseReturnValue:
+    """Jira product events: map to the Connect shape, dedupe and enqueue, answer 204."""
+    svc = _services()
+    context = _authenticate(svc)
+    key = _known_tenant(svc, context)
+    _remember_token(svc, context)
+    event = event_payload(request.get_json(silent=True))
+    mapped = to_connect_webhook(event, received_at=svc.clock())
+    if mapped is None:
+        return "", 204
+    try:
+        queued = svc.ingest(key, delivery_id(event), mapped)
+    except Exception:  # noqa: BLE001 - answer 5xx so Forge redelivers
+        log.exception("could not queue a Forge event for %s", key)
+        return jsonify({"error": "queue_unavailable", "message": "the event could not be queued"}), 503
+    if not queued:
+        log.info("duplicate Forge event for %s dropped", key)
+    return "", 204
+
+
+@bp.route("/api/<path:path>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def api_proxy(path: str) -> ResponseReturnValue:
+    """The UI resolvers' entry (invokeRemote from the admin page and issue panel): not built yet."""
+    svc = _services()
+    context = _authenticate(svc)
+    _known_tenant(svc, context)
+    _remember_token(svc, context)
+    return jsonify(
+        {"error": "not_implemented", "message": f"/forge/api/{path} is not available through Forge yet"}
+    ), 501
