@@ -107,6 +107,6 @@ def sign(claims: dict[str, Any], key: Any, *, kid: str | None = KID, alg: str = 
     return jwt.encode(claims, key, algorithm=alg, headers=headers)
 
 
-def system_token(exp: int, secret: str = "opaque-platform-secret") -> str:
+def system_token(exp: int, secret: str = "opaque-platform-secret-32-bytes-long") -> str:
     """A stand-in for Forge's app system token: a JWT whose only claim Tierwise reads is `exp`."""
     return jwt.encode({"exp": exp, "sub": "app-system"}, secret, algorithm="HS256")
