@@ -1,9 +1,11 @@
 """Keep the app system token Forge sends in `x-forge-oauth-system`, per installation, with its expiry.
 
 Forge gives the remote no way to ask for a token: each invocation (an event, the lifecycle call, a
-UI resolver call) whose endpoint has `auth.appSystemToken` carries a fresh one, valid for a short
-while (its JWT `exp`; Atlassian: "Calling Atlassian app APIs from a remote", "Token Expiry").
-Tierwise therefore:
+UI resolver call, a scheduled trigger) whose endpoint has `auth.appSystemToken` carries a fresh
+one, valid for a while (its JWT `exp`; Atlassian: "Calling Atlassian app APIs from a remote",
+"Token Expiry"). The manifest's hourly scheduled trigger (`/forge/lifecycle/refresh`) is the
+main source: Forge guarantees its token for at least 2 hours ("Configuring scheduled triggers to
+invoke a remote backend"), so a token is normally always fresh. Tierwise therefore:
 
 1. on every verified invocation, stores the token with its expiry and the FIT's `apiBaseUrl`
    (`remember_system_token`), keeping whichever token lives longest, encrypted at rest by the
@@ -11,8 +13,8 @@ Tierwise therefore:
 2. when a job needs to call Jira for a Forge tenant, takes the stored token if it is still fresh
    for `FRESHNESS_MARGIN` (`fresh_system_token`), else raises `ForgeTokenExpired`;
 3. a job that gets `ForgeTokenExpired` is retried with `retry_delay(attempt)` (1, 5, 15, 30, then
-   every 60 minutes): any Forge invocation in between (the next ticket event on the site, an admin
-   opening the panel) refreshes the token. After `GIVE_UP_AFTER` it gives up and writes an audit
+   every 60 minutes): the next hourly trigger, or any other invocation in between (a ticket event,
+   an agent opening the panel), refreshes the token. After `GIVE_UP_AFTER` it gives up and writes an audit
    entry naming the installation, so nothing loops forever on an uninstalled app.
 
 The token is opaque to Tierwise: only its `exp` is read (unverified; it is no credential check,

@@ -112,14 +112,7 @@ def _known_tenant(svc: ForgeServices, context: ForgeContext) -> str:
     return key
 
 
-@bp.post("/lifecycle/installed")
-def installed() -> ResponseReturnValue:
-    """`avi:forge:installed:app`: create or update the tenant of the token's installation."""
-    svc = _services()
-    context = _authenticate(svc)
-    body = request.get_json(silent=True)
-    payload = body.get("payload") if isinstance(body, dict) and isinstance(body.get("payload"), dict) else body
-    installer = payload.get("installerAccountId") if isinstance(payload, dict) else None
+def _record_installation(svc: ForgeServices, context: ForgeContext, installer: str | None) -> str:
     key = client_key_for(context.installation_id)
     svc.tenants.upsert_forge_installation(
         ForgeInstallation(
@@ -129,11 +122,40 @@ def installed() -> ResponseReturnValue:
             cloud_id=context.cloud_id or cloud_id_from_api_base_url(context.api_base_url),
             site_url=context.site_url,
             environment_id=context.environment_id,
-            installer_account_id=installer if isinstance(installer, str) and installer else None,
+            installer_account_id=installer,
         )
     )
+    return key
+
+
+@bp.post("/lifecycle/installed")
+def installed() -> ResponseReturnValue:
+    """`avi:forge:installed:app` / `avi:forge:upgraded:app`: create or update the installation's tenant."""
+    svc = _services()
+    context = _authenticate(svc)
+    body = request.get_json(silent=True)
+    payload = body.get("payload") if isinstance(body, dict) and isinstance(body.get("payload"), dict) else body
+    installer = payload.get("installerAccountId") if isinstance(payload, dict) else None
+    key = _record_installation(svc, context, installer if isinstance(installer, str) and installer else None)
     _remember_token(svc, context)
     log.info("forge installation recorded for %s", key)
+    return "", 204
+
+
+@bp.post("/lifecycle/refresh")
+def refresh() -> ResponseReturnValue:
+    """The hourly scheduled trigger: keep a fresh system token, and heal a missed installed event.
+
+    Forge guarantees a scheduled trigger's system token for at least 2 hours, so an hourly call
+    keeps every installation's token fresh for jobs that run when no ticket event arrives.
+    """
+    svc = _services()
+    context = _authenticate(svc)
+    key = client_key_for(context.installation_id)
+    if not svc.tenants.is_installed(key):
+        _record_installation(svc, context, None)
+        log.info("forge installation recorded from a scheduled call for %s", key)
+    _remember_token(svc, context)
     return "", 204
 
 

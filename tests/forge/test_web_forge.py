@@ -282,3 +282,12 @@ def test_without_forge_configuration_every_endpoint_is_503(signing_key: rsa.RSAP
                                headers={"Authorization": f"Bearer {sign(fit_claims(), signing_key)}"})
     assert response.status_code == 503
     assert response.get_json()["error"] == "forge_not_configured"
+
+
+def test_hourly_refresh_keeps_a_token_and_heals_a_missed_install(harness: Harness) -> None:
+    token = system_token(int(NOW.timestamp()) + 7200)
+    response = harness.client.post("/forge/lifecycle/refresh", json={},
+                                   headers=harness.headers(fit_claims(context=DROP, principal=DROP), system=token))
+    assert response.status_code == 204
+    assert TENANT_KEY in harness.tenants.installations
+    assert fresh_system_token(harness.tokens, INSTALLATION_ID, now=NOW).token == token
