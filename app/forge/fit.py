@@ -10,11 +10,12 @@ Source: Atlassian, "Forge Remote essentials", section "The Forge Invocation Toke
 
 from __future__ import annotations
 
+import http.client
 import json
+import logging
 import re
 import threading
 import time
-import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ import jwt
 from jwt.algorithms import RSAAlgorithm
 
 from app.forge.errors import ForgeAuthError
+
+log = logging.getLogger(__name__)
 
 #: The only issuer Forge uses for invocation tokens.
 FIT_ISSUER = "forge/invocation-token"
@@ -37,6 +40,8 @@ LEEWAY_SECONDS = 10
 JWKS_TIMEOUT_SECONDS = 3.0
 #: Least time between two JWKS fetches, so a flood of made-up kids cannot hammer Atlassian's CDN.
 JWKS_REFETCH_FLOOR_SECONDS = 30.0
+#: A key set older than this is refreshed (at most once per floor), so withdrawn keys stop working.
+JWKS_MAX_AGE_SECONDS = 3600.0
 #: Largest JWKS document read (the real one is a few KiB).
 JWKS_MAX_BYTES = 256 * 1024
 #: A kid worth looking up: short and plain (it is only a dict key here, but keep logs clean).
@@ -95,15 +100,18 @@ Fetch = Callable[[str, float], bytes]
 def _http_get(url: str, timeout: float) -> bytes:
     request = urllib.request.Request(url, headers={"Accept": "application/json"})
     with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (configured URL)
-        return response.read(JWKS_MAX_BYTES + 1)
+        data: bytes = response.read(JWKS_MAX_BYTES + 1)
+        return data
 
 
 class JwksCache:
-    """Forge's public keys by `kid`, fetched from the JWKS URL when a kid is not known yet.
+    """Forge's public keys by `kid`, fetched from the JWKS URL when needed.
 
-    An unknown kid triggers at most one refetch, and never more than one per
-    `refetch_floor` seconds across all callers: a second unknown kid inside the floor is refused
-    without a request. Thread-safe; `fetch` and `clock` are injectable for tests.
+    An unknown kid triggers at most one refetch, and never more than one per `refetch_floor`
+    seconds across all callers: a flood of made-up kids inside the floor is refused without a
+    request. The whole set is also refreshed once it is older than `max_age`, so a key Forge
+    withdraws stops being trusted; if that refresh fails the known keys stay in use (an outage of
+    Atlassian's CDN must not stop ticket events). Thread-safe; `fetch` and `clock` are injectable.
     """
 
     def __init__(
@@ -112,63 +120,72 @@ class JwksCache:
         *,
         timeout: float = JWKS_TIMEOUT_SECONDS,
         refetch_floor: float = JWKS_REFETCH_FLOOR_SECONDS,
+        max_age: float = JWKS_MAX_AGE_SECONDS,
         fetch: Fetch = _http_get,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.url = url
         self.timeout = timeout
         self.refetch_floor = refetch_floor
+        self.max_age = max_age
         self._fetch = fetch
         self._clock = clock
         self._keys: dict[str, Any] = {}
-        self._last_fetch: float | None = None
+        self._fetched_at: float | None = None  # last successful fetch
+        self._attempted_at: float | None = None  # last attempt, successful or not
+        self._last_failed = False
         self._lock = threading.Lock()
         #: How many times the JWKS was requested (for tests and metrics).
         self.fetch_count = 0
 
     def key(self, kid: str) -> Any:
-        """The RSA public key for `kid`; ForgeAuthError `unknown_key` when Forge does not know it."""
-        found = self._keys.get(kid)
-        if found is not None:
-            return found
+        """The RSA public key for `kid`; ForgeAuthError `unknown_key` when Forge does not publish it."""
+        now = self._clock()
         with self._lock:
+            stale = self._fetched_at is None or now - self._fetched_at >= self.max_age
+            may_fetch = self._attempted_at is None or now - self._attempted_at >= self.refetch_floor
+            if (stale or kid not in self._keys) and may_fetch:
+                self._attempted_at = now
+                self._refresh(now)
             found = self._keys.get(kid)
-            if found is not None:
-                return found
-            now = self._clock()
-            if self._last_fetch is None or now - self._last_fetch >= self.refetch_floor:
-                self._last_fetch = now
-                self._refresh()
-            found = self._keys.get(kid)
+            failed = self._last_failed
         if found is None:
+            if failed:
+                raise ForgeAuthError("jwks_unavailable", "Forge's signing keys could not be fetched")
             raise ForgeAuthError("unknown_key", "the token was signed with a key Forge does not publish")
         return found
 
-    def _refresh(self) -> None:
+    def _refresh(self, now: float) -> None:
         self.fetch_count += 1
         try:
-            raw = self._fetch(self.url, self.timeout)
-        except (OSError, urllib.error.URLError) as exc:
-            raise ForgeAuthError("jwks_unavailable", "Forge's signing keys could not be fetched") from exc
-        if len(raw) > JWKS_MAX_BYTES:
-            raise ForgeAuthError("jwks_unavailable", "Forge's key set is larger than expected")
+            keys = _parse_jwks(self._fetch(self.url, self.timeout))
+        except (OSError, ValueError, http.client.HTTPException) as exc:
+            log.warning("Forge JWKS fetch from %s failed: %s", self.url, exc)
+            self._last_failed = True
+            return
+        self._keys, self._fetched_at, self._last_failed = keys, now, False
+
+
+def _parse_jwks(raw: bytes) -> dict[str, Any]:
+    """RSA signing keys of a JWKS document by kid; ValueError when it is no usable JWKS."""
+    if len(raw) > JWKS_MAX_BYTES:
+        raise ValueError("the key set is larger than expected")
+    document = json.loads(raw)
+    entries = document.get("keys") if isinstance(document, Mapping) else None
+    if not isinstance(entries, list):
+        raise ValueError("the key set has no keys list")
+    keys: dict[str, Any] = {}
+    for entry in entries:
+        if not isinstance(entry, Mapping) or entry.get("kty") != "RSA":
+            continue
+        kid = entry.get("kid")
+        if not isinstance(kid, str) or entry.get("use", "sig") != "sig":
+            continue
         try:
-            document = json.loads(raw)
-        except ValueError as exc:
-            raise ForgeAuthError("jwks_unavailable", "Forge's key set is not JSON") from exc
-        keys: dict[str, Any] = {}
-        for entry in document.get("keys", []) if isinstance(document, Mapping) else []:
-            if not isinstance(entry, Mapping) or entry.get("kty") != "RSA":
-                continue
-            kid = entry.get("kid")
-            if not isinstance(kid, str) or entry.get("use", "sig") != "sig":
-                continue
-            try:
-                keys[kid] = RSAAlgorithm.from_jwk(dict(entry))
-            except (jwt.InvalidKeyError, ValueError, TypeError, KeyError):
-                continue
-        # Keys Forge rotated out stay trusted only until the next refresh replaces the set.
-        self._keys = keys
+            keys[kid] = RSAAlgorithm.from_jwk(dict(entry))
+        except (jwt.InvalidKeyError, ValueError, TypeError, KeyError):
+            continue
+    return keys
 
 
 def bearer_token(authorization: str | None) -> str:
@@ -245,9 +262,9 @@ def context_from_claims(claims: Mapping[str, Any], audience: str) -> ForgeContex
         raise ForgeAuthError("missing_claim", "the token has no https app.apiBaseUrl")
     if app.get("id") not in (None, audience):
         raise ForgeAuthError("wrong_audience", "the token's app.id differs from its audience")
-    environment = app.get("environment") if isinstance(app.get("environment"), Mapping) else {}
-    module = app.get("module") if isinstance(app.get("module"), Mapping) else {}
-    context = claims.get("context") if isinstance(claims.get("context"), Mapping) else {}
+    environment = _mapping(app.get("environment"))
+    module = _mapping(app.get("module"))
+    context = _mapping(claims.get("context"))
     return ForgeContext(
         installation_id=installation,
         app_id=audience,
@@ -263,6 +280,10 @@ def context_from_claims(claims: Mapping[str, Any], audience: str) -> ForgeContex
         token_id=_str(claims.get("jti")),
         expires_at=int(claims["exp"]),
     )
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 def _str(value: Any) -> str | None:

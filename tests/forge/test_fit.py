@@ -202,3 +202,38 @@ def test_bearer_header(header: str | None, ok: bool) -> None:
         with pytest.raises(ForgeAuthError) as caught:
             bearer_token(header)
         assert caught.value.code == "missing_token"
+
+
+def test_a_key_forge_withdraws_stops_working_after_max_age(
+    jwks_server: JwksServer, signing_key: rsa.RSAPrivateKey, other_key: rsa.RSAPrivateKey
+) -> None:
+    clock = [0.0]
+    cache = _cache(jwks_server, max_age=3600, clock=lambda: clock[0])
+    verify_fit(sign(fit_claims(), signing_key), app_id=APP_ID, keys=cache)
+
+    jwks_server.keys = [public_jwk(other_key, "forge-test-key-2")]  # KID withdrawn
+    clock[0] = 1800
+    verify_fit(sign(fit_claims(), signing_key), app_id=APP_ID, keys=cache)  # still within max_age
+    assert jwks_server.requests == 1
+    clock[0] = 3601
+    assert _refused(sign(fit_claims(), signing_key), cache) == "unknown_key"
+    assert jwks_server.requests == 2
+
+
+def test_known_keys_keep_working_while_the_jwks_endpoint_fails(
+    jwks_server: JwksServer, signing_key: rsa.RSAPrivateKey
+) -> None:
+    clock = [0.0]
+    cache = _cache(jwks_server, max_age=60, clock=lambda: clock[0])
+    verify_fit(sign(fit_claims(), signing_key), app_id=APP_ID, keys=cache)
+    jwks_server.status = 500
+    clock[0] = 120
+    verify_fit(sign(fit_claims(), signing_key), app_id=APP_ID, keys=cache)
+    assert jwks_server.requests == 2  # it tried, failed, and kept the known key
+
+
+def test_jwks_answering_500_refuses_with_its_own_code(
+    jwks_server: JwksServer, signing_key: rsa.RSAPrivateKey
+) -> None:
+    jwks_server.status = 500
+    assert _refused(sign(fit_claims(), signing_key), _cache(jwks_server)) == "jwks_unavailable"
