@@ -10,6 +10,8 @@ Source: Atlassian, "Forge Remote essentials", section "The Forge Invocation Toke
 
 from __future__ import annotations
 
+import base64
+import binascii
 import http.client
 import json
 import logging
@@ -217,10 +219,7 @@ def verify_fit(
     leeway: float = LEEWAY_SECONDS,
 ) -> ForgeContext:
     """Verify a FIT and read its context; ForgeAuthError (401) on anything wrong."""
-    try:
-        header = jwt.get_unverified_header(token)
-    except jwt.DecodeError as exc:
-        raise ForgeAuthError("malformed_token", "the token is not a well-formed JWT") from exc
+    header = _unverified_header(token)
     if header.get("alg") not in FIT_ALGORITHMS:
         raise ForgeAuthError("wrong_algorithm", "only RS256 invocation tokens are accepted")
     kid = header.get("kid")
@@ -244,6 +243,22 @@ def verify_fit(
                 raise ForgeAuthError(code, message) from exc
         raise ForgeAuthError("invalid_token", "the token is not valid") from exc
     return context_from_claims(claims, audience)
+
+
+def _unverified_header(token: str) -> Mapping[str, Any]:
+    """The JOSE header, read only to pick the algorithm and key; PyJWT then verifies everything.
+
+    Read here rather than with `jwt.get_unverified_header`, which validates every character of
+    all three segments in Python and so doubled the cost of a verification.
+    """
+    segment = token.split(".", 1)[0] if token.count(".") == 2 else ""
+    try:
+        header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except (ValueError, binascii.Error) as exc:
+        raise ForgeAuthError("malformed_token", "the token is not a well-formed JWT") from exc
+    if not isinstance(header, Mapping):
+        raise ForgeAuthError("malformed_token", "the token's header is not a JSON object")
+    return header
 
 
 def context_from_claims(claims: Mapping[str, Any], audience: str) -> ForgeContext:

@@ -291,3 +291,22 @@ def test_hourly_refresh_keeps_a_token_and_heals_a_missed_install(harness: Harnes
     assert response.status_code == 204
     assert TENANT_KEY in harness.tenants.installations
     assert fresh_system_token(harness.tokens, INSTALLATION_ID, now=NOW).token == token
+
+
+def test_tokens_never_reach_the_logs(
+    harness: Harness, other_key: rsa.RSAPrivateKey, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG")
+    secret = system_token(int(NOW.timestamp()) + 7200)
+    good = harness.headers(fit_claims(context=DROP, principal=DROP), system=secret)
+    harness.client.post("/forge/lifecycle/installed", json=INSTALLED_BODY, headers=good)
+    harness.client.post("/forge/events", json=ISSUE_CREATED, headers=good)
+    forged = harness.headers(token=sign(fit_claims(), other_key), system=secret)
+    harness.client.post("/forge/events", json=ISSUE_CREATED, headers=forged)
+    harness.queue.fail = True
+    harness.client.post("/forge/events", json={**ISSUE_CREATED, "atlassianId": "other"}, headers=good)
+
+    assert "unknown_installation" not in caplog.text and "bad_signature" in caplog.text  # it did log
+    for value in (secret, good["Authorization"].split()[1], forged["Authorization"].split()[1]):
+        assert value not in caplog.text
+        assert value.split(".")[1] not in caplog.text  # not even the claims part
