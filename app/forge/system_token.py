@@ -66,6 +66,11 @@ class SystemToken:
             f"expires_at={self.expires_at.isoformat()}, api_base_url={self.api_base_url!r})"
         )
 
+    @property
+    def authorization(self) -> str:
+        """The `Authorization` header value for calls to `api_base_url`."""
+        return f"Bearer {self.token}"
+
     def is_fresh(self, now: datetime, margin: timedelta = FRESHNESS_MARGIN) -> bool:
         """Usable for a job starting at `now`."""
         return self.expires_at - margin > now

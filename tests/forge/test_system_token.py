@@ -44,6 +44,7 @@ def test_job_gets_the_stored_token_while_fresh_then_token_expired() -> None:
 
     token = fresh_system_token(store, INSTALLATION_ID, now=NOW + timedelta(minutes=10))
     assert token.api_base_url == API_BASE_URL
+    assert token.authorization == f"Bearer {system_token(_at(900))}"
     # Within a minute of expiry a job would run out mid-way: treat as stale.
     with pytest.raises(ForgeTokenExpired) as caught:
         fresh_system_token(store, INSTALLATION_ID, now=NOW + timedelta(seconds=870))
