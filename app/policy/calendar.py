@@ -123,34 +123,79 @@ def _year_offsets(tz: ZoneInfo, year: int) -> tuple[int, tuple[int, ...], tuple[
     return before, tuple(times), tuple(offsets)
 
 
-def _year_of(us: int) -> int:
-    return (_EPOCH + timedelta(microseconds=us)).year
+def _year_start(year: int) -> int:
+    return int((datetime(year, 1, 1, tzinfo=UTC) - _EPOCH).total_seconds()) * _SECOND
 
 
 class _Zone:
-    """UTC offsets of one time zone as constant-offset segments."""
+    """UTC offsets of one time zone: one sorted list of offset changes, grown a year at a time."""
 
     def __init__(self, tz: ZoneInfo) -> None:
         self.tz = tz
+        year = 2026
+        before, times, offsets = _year_offsets(tz, year)
+        self._years = (year, year)  # years covered, inclusive
+        self._covered = (_year_start(year), _year_start(year + 1))  # the same in µs
+        self._before = before  # offset before the first covered year
+        self._times = list(times)
+        self._offsets = list(offsets)
+        self._change_weeks: set[int] = set()  # weeks an offset change falls in or near
+        self._mark(times)
+
+    def _cover(self, us: int) -> None:
+        """Make sure the year holding `us` is covered."""
+        while us < self._covered[0]:
+            year = self._years[0] - 1
+            before, times, offsets = _year_offsets(self.tz, year)
+            self._times[:0], self._offsets[:0], self._before = times, offsets, before
+            self._mark(times)
+            self._years = (year, self._years[1])
+            self._covered = (_year_start(year), self._covered[1])
+        while us >= self._covered[1]:
+            year = self._years[1] + 1
+            _, times, offsets = _year_offsets(self.tz, year)
+            self._times.extend(times)
+            self._offsets.extend(offsets)
+            self._mark(times)
+            self._years = (self._years[0], year)
+            self._covered = (self._covered[0], _year_start(year + 1))
 
     def offset_at(self, us: int) -> int:
-        before, times, offsets = _year_offsets(self.tz, _year_of(us))
-        i = bisect.bisect_right(times, us)
-        return offsets[i - 1] if i else before
+        self._cover(us)
+        i = bisect.bisect_right(self._times, us)
+        return self._offsets[i - 1] if i else self._before
 
     def segments(self, start: int, end: int) -> list[tuple[int, int, int]]:
         """Cut [start, end) into (from, to, offset) pieces of constant UTC offset."""
+        self._cover(end)
         offset = self.offset_at(start)
+        times = self._times
+        i, j = bisect.bisect_right(times, start), bisect.bisect_left(times, end)
         out: list[tuple[int, int, int]] = []
         cur = start
-        for year in range(_year_of(start), _year_of(end - 1) + 1):
-            _, times, offsets = _year_offsets(self.tz, year)
-            for at, new in zip(times, offsets, strict=True):
-                if start < at < end and new != offset:
-                    out.append((cur, at, offset))
-                    cur, offset = at, new
+        for k in range(i, j):
+            new = self._offsets[k]
+            if new != offset:
+                out.append((cur, times[k], offset))
+                cur, offset = times[k], new
         out.append((cur, end, offset))
         return out
+
+    def changes_in_week(self, w: int) -> bool:
+        """Whether the offset changes within two days of local week `w` (Monday-based, epoch weeks)."""
+        lo, hi = (_FIRST_MONDAY + 7 * w - 2) * _DAY, (_FIRST_MONDAY + 7 * w + 9) * _DAY
+        covered = self._covered
+        if lo < covered[0] or hi >= covered[1]:
+            self._cover(lo)
+            self._cover(hi)
+        return w in self._change_weeks
+
+    def _mark(self, times: tuple[int, ...]) -> None:
+        for at in times:
+            centre = (at // _DAY - _FIRST_MONDAY) // 7
+            for w in range(centre - 2, centre + 3):
+                if (_FIRST_MONDAY + 7 * w - 2) * _DAY <= at < (_FIRST_MONDAY + 7 * w + 9) * _DAY:
+                    self._change_weeks.add(w)
 
     def first_instant(self, wall: int) -> int:
         """The first instant at which the local wall clock shows `wall` or later."""
@@ -257,6 +302,7 @@ class BusinessCalendar:
                 for a, b in day
             ]
         )
+        self._nominal_total = sum(b - a for a, b in self._nominal)
         self._zone = _Zone(self.tz)
         self._weeks: dict[int, _Week] = {}
 
@@ -301,13 +347,13 @@ class BusinessCalendar:
                 return _from_us(a + need)
             need -= b - a
         for w in range(w + 1, w + _MAX_WEEKS):  # noqa: B020 - walking on from the start week
-            week = self._week(w)
-            if need <= week.total:
+            total = self._week_total(w)
+            if need <= total:
                 break
-            need -= week.total
+            need -= total
         else:
             raise PolicyError(f"calendar {self.id} does not open again")
-        for a, b in week.pieces:
+        for a, b in self._week(w).pieces:
             if need <= b - a:
                 return _from_us(a + need)
             need -= b - a
@@ -421,6 +467,19 @@ class BusinessCalendar:
             week = self._week(w)
         return w, week
 
+    def _week_total(self, w: int) -> int:
+        """The open time of week `w`, without building its pieces when it is a nominal week."""
+        week = self._weeks.get(w)
+        if week is not None:
+            return week.total
+        first_day = _FIRST_MONDAY + 7 * w
+        if self._zone.changes_in_week(w):
+            return self._week(w).total
+        if w not in self._special_weeks:
+            return self._nominal_total
+        minutes = sum(b - a for day in range(first_day, first_day + 7) for a, b in self._hours(day))
+        return minutes * _MINUTE
+
     def _week(self, w: int) -> _Week:
         week = self._weeks.get(w)
         if week is None:
@@ -431,9 +490,14 @@ class BusinessCalendar:
 
     def _build_week(self, w: int) -> _Week:
         monday = (_FIRST_MONDAY + 7 * w) * _DAY  # local wall clock, µs
-        start = self._zone.first_instant(monday)
-        end = self._zone.first_instant(monday + _WEEK)
-        segments = self._zone.segments(start, end)
+        if self._zone.changes_in_week(w):
+            start = self._zone.first_instant(monday)
+            end = self._zone.first_instant(monday + _WEEK)
+            segments = self._zone.segments(start, end)
+        else:  # one offset all week long
+            offset = self._zone.offset_at(monday)
+            start, end = monday - offset, monday - offset + _WEEK
+            segments = [(start, end, offset)]
         if len(segments) == 1 and w not in self._special_weeks:
             shift = monday - segments[0][2]
             pieces = tuple((shift + a, shift + b) for a, b in self._nominal)

@@ -17,7 +17,7 @@ COMPILED = {cal_id: BusinessCalendar.from_spec(spec) for cal_id, spec in CALENDA
 CALENDAR_IDS = sorted(CALENDARS)
 PROPERTY_SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-#: Whole-minute instants: around the DST changes and holidays, or anywhere in 2026.
+#: Whole-minute instants: around the DST changes and holidays of 2026, anywhere in 2026, or in 1995-2044.
 near_anchor = st.builds(
     lambda anchor, minutes: anchor + timedelta(minutes=minutes),
     st.sampled_from(DST_ANCHORS),
@@ -27,7 +27,12 @@ anywhere = st.builds(
     lambda minutes: datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=minutes),
     st.integers(0, 365 * 24 * 60),
 )
-instants = st.one_of(near_anchor, anywhere)
+#: Other years (other DST rules, e.g. Chile's before 2019) reach the zone tables from both ends.
+any_year = st.builds(
+    lambda minutes: datetime(1995, 1, 1, tzinfo=UTC) + timedelta(minutes=minutes),
+    st.integers(0, 50 * 365 * 24 * 60),
+)
+instants = st.one_of(near_anchor, anywhere, any_year)
 #: Up to two 8-hour business days of open time, biased towards boundaries.
 open_minutes = st.one_of(st.integers(0, 16 * 60), st.sampled_from([1, 60, 179, 180, 480, 481, 960]))
 
