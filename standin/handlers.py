@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,7 @@ NOTIFY_MESSAGE = "To discard the user notification either admin or project admin
 class Call:
     method: str
     path: str  # relative to the site's base URL
-    params: dict[str, str]  # path parameters
+    params: Mapping[str, str]  # path parameters
     query: Any  # MultiDict
     body: Any
     app: InstalledApp

@@ -127,7 +127,8 @@ class JiraStandin:
         self._server = make_server(self.host, self.port, self.wsgi, threaded=True,
                                    request_handler=_QuietHandler)
         self.port = self._server.server_port
-        self._thread = threading.Thread(target=self._server.serve_forever, name="standin-http", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="standin-http", daemon=True)
         self._thread.start()
         return self
 

@@ -427,7 +427,7 @@ class Site:
         return Event("jira:issue_updated", type_name, issue.key, actor, items,
                      str(next(self._changelog_ids)), timestamp=self.now())
 
-    def add_comment(self, issue: Issue, body: dict[str, Any], author: User, *, internal: bool) -> tuple[Comment, Event]:
+    def add_comment(self, issue: Issue, body: Any, author: User, *, internal: bool) -> tuple[Comment, Event]:
         with self.lock:
             problems = adf_errors(body)
             if problems:

@@ -57,6 +57,7 @@ class WebhookSender:
         self._idle = threading.Condition()
         self._pending = 0
         self._session = requests.Session()
+        self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="standin-webhooks", daemon=True)
         self._thread.start()
 
@@ -82,6 +83,8 @@ class WebhookSender:
         return True
 
     def stop(self) -> None:
+        """Stop sending; deliveries still queued or retrying are dropped."""
+        self._stopping.set()
         self._queue.put(None)
         self._thread.join(timeout=5)
         self._session.close()
@@ -104,7 +107,7 @@ class WebhookSender:
     def _deliver(self, delivery: Delivery) -> None:
         for attempt in range(self.max_attempts):
             app = self.apps.get(delivery.app_key)
-            if app is None or not app.installed or not app.enabled:
+            if app is None or not app.installed or not app.enabled or self._stopping.is_set():
                 return
             headers = {
                 # A fresh token per attempt, as Jira mints one per request.
@@ -112,6 +115,7 @@ class WebhookSender:
                 "Content-Type": "application/json",
                 "User-Agent": "Atlassian Webhook HTTP Client",
                 "X-Atlassian-Webhook-Identifier": delivery.identifier,
+                "X-Atlassian-Webhook-Flow": "Retry" if attempt else "Primary",
             }
             if attempt:
                 headers["X-Atlassian-Webhook-Retry"] = str(attempt)
