@@ -127,54 +127,84 @@ def _year_start(year: int) -> int:
     return int((datetime(year, 1, 1, tzinfo=UTC) - _EPOCH).total_seconds()) * _SECOND
 
 
+class _Table(NamedTuple):
+    """Offset changes of a zone over whole years; replaced, never mutated (safe to share between threads)."""
+
+    years: tuple[int, int]  # first and last year covered
+    covered: tuple[int, int]  # the same as [from, to) in UTC µs
+    before: int  # offset before the first covered year
+    times: tuple[int, ...]  # offset changes, ascending
+    offsets: tuple[int, ...]  # the offset from each change on
+    change_weeks: frozenset[int]  # local weeks (epoch, Monday-based) with a change within two days
+
+
+def _change_weeks(times: tuple[int, ...]) -> frozenset[int]:
+    weeks = set()
+    for at in times:
+        centre = (at // _DAY - _FIRST_MONDAY) // 7
+        for w in range(centre - 2, centre + 3):
+            if (_FIRST_MONDAY + 7 * w - 2) * _DAY <= at < (_FIRST_MONDAY + 7 * w + 9) * _DAY:
+                weeks.add(w)
+    return frozenset(weeks)
+
+
 class _Zone:
-    """UTC offsets of one time zone: one sorted list of offset changes, grown a year at a time."""
+    """UTC offsets of one time zone: a table of offset changes, grown a year at a time."""
 
     def __init__(self, tz: ZoneInfo) -> None:
         self.tz = tz
         year = 2026
         before, times, offsets = _year_offsets(tz, year)
-        self._years = (year, year)  # years covered, inclusive
-        self._covered = (_year_start(year), _year_start(year + 1))  # the same in µs
-        self._before = before  # offset before the first covered year
-        self._times = list(times)
-        self._offsets = list(offsets)
-        self._change_weeks: set[int] = set()  # weeks an offset change falls in or near
-        self._mark(times)
+        self._table = _Table(
+            (year, year),
+            (_year_start(year), _year_start(year + 1)),
+            before,
+            times,
+            offsets,
+            _change_weeks(times),
+        )
 
-    def _cover(self, us: int) -> None:
-        """Make sure the year holding `us` is covered."""
-        while us < self._covered[0]:
-            year = self._years[0] - 1
-            before, times, offsets = _year_offsets(self.tz, year)
-            self._times[:0], self._offsets[:0], self._before = times, offsets, before
-            self._mark(times)
-            self._years = (year, self._years[1])
-            self._covered = (_year_start(year), self._covered[1])
-        while us >= self._covered[1]:
-            year = self._years[1] + 1
-            _, times, offsets = _year_offsets(self.tz, year)
-            self._times.extend(times)
-            self._offsets.extend(offsets)
-            self._mark(times)
-            self._years = (self._years[0], year)
-            self._covered = (self._covered[0], _year_start(year + 1))
+    def _cover(self, lo: int, hi: int) -> _Table:
+        """A table covering [lo, hi]."""
+        table = self._table
+        if table.covered[0] <= lo and hi < table.covered[1]:
+            return table
+        first, last = table.years
+        before, times, offsets = table.before, table.times, table.offsets
+        while lo < _year_start(first):
+            first -= 1
+            before, year_times, year_offsets = _year_offsets(self.tz, first)
+            times, offsets = year_times + times, year_offsets + offsets
+        while hi >= _year_start(last + 1):
+            last += 1
+            _, year_times, year_offsets = _year_offsets(self.tz, last)
+            times, offsets = times + year_times, offsets + year_offsets
+        table = _Table(
+            (first, last),
+            (_year_start(first), _year_start(last + 1)),
+            before,
+            times,
+            offsets,
+            _change_weeks(times),
+        )
+        self._table = table
+        return table
 
     def offset_at(self, us: int) -> int:
-        self._cover(us)
-        i = bisect.bisect_right(self._times, us)
-        return self._offsets[i - 1] if i else self._before
+        table = self._cover(us, us)
+        i = bisect.bisect_right(table.times, us)
+        return table.offsets[i - 1] if i else table.before
 
     def segments(self, start: int, end: int) -> list[tuple[int, int, int]]:
         """Cut [start, end) into (from, to, offset) pieces of constant UTC offset."""
-        self._cover(end)
-        offset = self.offset_at(start)
-        times = self._times
+        table = self._cover(start, end)
+        times = table.times
         i, j = bisect.bisect_right(times, start), bisect.bisect_left(times, end)
+        offset = table.offsets[i - 1] if i else table.before
         out: list[tuple[int, int, int]] = []
         cur = start
         for k in range(i, j):
-            new = self._offsets[k]
+            new = table.offsets[k]
             if new != offset:
                 out.append((cur, times[k], offset))
                 cur, offset = times[k], new
@@ -184,18 +214,7 @@ class _Zone:
     def changes_in_week(self, w: int) -> bool:
         """Whether the offset changes within two days of local week `w` (Monday-based, epoch weeks)."""
         lo, hi = (_FIRST_MONDAY + 7 * w - 2) * _DAY, (_FIRST_MONDAY + 7 * w + 9) * _DAY
-        covered = self._covered
-        if lo < covered[0] or hi >= covered[1]:
-            self._cover(lo)
-            self._cover(hi)
-        return w in self._change_weeks
-
-    def _mark(self, times: tuple[int, ...]) -> None:
-        for at in times:
-            centre = (at // _DAY - _FIRST_MONDAY) // 7
-            for w in range(centre - 2, centre + 3):
-                if (_FIRST_MONDAY + 7 * w - 2) * _DAY <= at < (_FIRST_MONDAY + 7 * w + 9) * _DAY:
-                    self._change_weeks.add(w)
+        return w in self._cover(lo, hi).change_weeks
 
     def first_instant(self, wall: int) -> int:
         """The first instant at which the local wall clock shows `wall` or later."""
