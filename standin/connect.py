@@ -7,6 +7,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -71,12 +72,17 @@ def relative_to(base_url: str, url: str) -> str:
     return path + (f"?{parts.query}" if parts.query else "")
 
 
+@cache
+def _process_key() -> tuple[str, rsa.RSAPrivateKey]:
+    """One RSA key per process: generating one takes ~0.1 s, and every stand-in may share it."""
+    return f"standin-{uuid.uuid4()}", rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
 class InstallKeys:
     """The RSA key pair that signs install/uninstall callbacks; its public half is served by kid."""
 
     def __init__(self) -> None:
-        self.kid = f"standin-{uuid.uuid4()}"
-        self._private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.kid, self._private = _process_key()
         self.public_pem = self._private.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
 

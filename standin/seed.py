@@ -93,21 +93,23 @@ STATUSES = (
     Status("3", "In Progress", "indeterminate"),
     Status("10002", "Waiting for customer", "indeterminate"),
     Status("10003", "Mitigated", "indeterminate"),
+    Status("10005", "Pending", "indeterminate"),
     Status("10004", "Resolved", "done"),
     Status("6", "Closed", "done"),
 )
-OPEN, IN_PROGRESS, WAITING, MITIGATED, RESOLVED, CLOSED = (s.id for s in STATUSES)
+OPEN, IN_PROGRESS, WAITING, MITIGATED, PENDING, RESOLVED, CLOSED = (s.id for s in STATUSES)
 
 #: The service desk workflow; transition ids differ from the ops workflow's on purpose
 #: (an app must resolve transitions by name per workflow).
 SUPPORT_WORKFLOW = Workflow("SUP: Jira Service Management default workflow", (
-    Transition("11", "Start progress", IN_PROGRESS, (OPEN, WAITING, MITIGATED)),
+    Transition("11", "Start progress", IN_PROGRESS, (OPEN, WAITING, MITIGATED, PENDING)),
     Transition("21", "Wait for customer", WAITING, (OPEN, IN_PROGRESS, MITIGATED)),
     Transition("31", "Respond to support", IN_PROGRESS, (WAITING,)),
     Transition("41", "Mitigate", MITIGATED, (OPEN, IN_PROGRESS, WAITING)),
     Transition("51", "Resolve", RESOLVED, (OPEN, IN_PROGRESS, WAITING, MITIGATED)),
     Transition("61", "Close", CLOSED, (RESOLVED,)),
     Transition("71", "Reopen", OPEN, (RESOLVED, CLOSED)),
+    Transition("81", "Pending", PENDING, (OPEN, IN_PROGRESS)),
 ))
 OPS_WORKFLOW = Workflow("OPS: incident workflow", (
     Transition("711", "Start progress", IN_PROGRESS, (OPEN,)),
@@ -116,7 +118,8 @@ OPS_WORKFLOW = Workflow("OPS: incident workflow", (
     Transition("781", "Reopen", OPEN, (RESOLVED,)),
 ))
 
-ORGANIZATIONS = (Organization("1", "Acme Corp"), Organization("2", "Globex Bank"), Organization("3", "Initech"))
+ORGANIZATIONS = (Organization("1", "Acme Corp"), Organization("2", "Globex Bank"), Organization("3", "Initech"),
+                 Organization("4", "Solution Partners"), Organization("5", "Marketplace Partners"))
 
 PRIORITIES = (("1", "Highest"), ("2", "High"), ("3", "Medium"), ("4", "Low"), ("5", "Lowest"))
 
@@ -146,13 +149,15 @@ FIELDS = (
              (("10200", "Standard"), ("10201", "Premium"), ("10202", "Strategic"))),
     FieldDef("customfield_10104", "Severity", "select", True, _SELECT,
              (("10210", "Sev-1"), ("10211", "Sev-2"), ("10212", "Sev-3"), ("10213", "Sev-4"))),
-    FieldDef("customfield_10105", "Impact", "select", True, _SELECT,
+    # Impact, Urgency and Plan use the ids Tierwise's presets name (customfield_10004/10005/10050).
+    FieldDef("customfield_10004", "Impact", "select", True, _SELECT,
              (("10220", "Extensive / Widespread"), ("10221", "Significant / Large"),
               ("10222", "Moderate / Limited"), ("10223", "Minor / Localized"))),
-    FieldDef("customfield_10106", "Urgency", "select", True, _SELECT,
+    FieldDef("customfield_10005", "Urgency", "select", True, _SELECT,
              (("10230", "Critical"), ("10231", "High"), ("10232", "Medium"), ("10233", "Low"))),
-    FieldDef("customfield_10107", "Plan", "select", True, _SELECT,
-             (("10240", "Essentials"), ("10241", "Enterprise"), ("10242", "Regulated"))),
+    FieldDef("customfield_10050", "Plan", "select", True, _SELECT,
+             (("10240", "Essentials"), ("10241", "Enterprise"), ("10242", "Regulated"), ("10243", "Community"),
+              ("10244", "Basic"), ("10245", "Standard"), ("10246", "Premium"))),
     FieldDef("customfield_10108", "SLA state", "string", True,
              "com.atlassian.jira.plugin.system.customfieldtypes:textfield"),
     FieldDef("customfield_10072", "Story points", "number", True,
