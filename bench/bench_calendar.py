@@ -70,7 +70,7 @@ def explain(calendar: BusinessCalendar, start: datetime, ours: datetime, theirs:
     if not calendar.is_open(ours - timedelta(microseconds=1)):
         return "ours lands outside open hours (bug)"
     if calendar.next_open(ours) != ours and calendar.next_open(ours) == theirs:
-        return "ours due at closing time, peer at the next opening"
+        return "ours due at closing time (the earliest instant), peer rolls it to the next opening"
     if abs(theirs - ours) == timedelta(hours=1):
         return "one hour apart: peer does wall-clock arithmetic across a DST change"
     if not calendar.is_open(theirs - timedelta(microseconds=1)) and calendar.open_between(

@@ -58,6 +58,8 @@ _WEEK = 7 * _DAY
 _FIRST_MONDAY = 4
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+#: UTC offsets lie within ±14 h, so a local week lies within its wall-clock span widened by this.
+_MARGIN = 15 * 60 * _MINUTE
 #: Give up looking for open time after this many weeks (a calendar that never opens again).
 _MAX_WEEKS = 52 * 200
 #: Weeks kept per calendar before the cache is dropped (bounds memory in a long-lived worker).
@@ -135,7 +137,7 @@ class _Table(NamedTuple):
     before: int  # offset before the first covered year
     times: tuple[int, ...]  # offset changes, ascending
     offsets: tuple[int, ...]  # the offset from each change on
-    change_weeks: frozenset[int]  # local weeks (epoch, Monday-based) with a change within two days
+    change_weeks: frozenset[int]  # local weeks (epoch, Monday-based) that may see a change
 
 
 def _change_weeks(times: tuple[int, ...]) -> frozenset[int]:
@@ -143,7 +145,7 @@ def _change_weeks(times: tuple[int, ...]) -> frozenset[int]:
     for at in times:
         centre = (at // _DAY - _FIRST_MONDAY) // 7
         for w in range(centre - 2, centre + 3):
-            if (_FIRST_MONDAY + 7 * w - 2) * _DAY <= at < (_FIRST_MONDAY + 7 * w + 9) * _DAY:
+            if (_FIRST_MONDAY + 7 * w) * _DAY - _MARGIN <= at < (_FIRST_MONDAY + 7 * w + 7) * _DAY + _MARGIN:
                 weeks.add(w)
     return frozenset(weeks)
 
@@ -212,8 +214,8 @@ class _Zone:
         return out
 
     def changes_in_week(self, w: int) -> bool:
-        """Whether the offset changes within two days of local week `w` (Monday-based, epoch weeks)."""
-        lo, hi = (_FIRST_MONDAY + 7 * w - 2) * _DAY, (_FIRST_MONDAY + 7 * w + 9) * _DAY
+        """Whether the offset may change during local week `w` (Monday-based, epoch weeks)."""
+        lo, hi = (_FIRST_MONDAY + 7 * w) * _DAY - _MARGIN, (_FIRST_MONDAY + 7 * w + 7) * _DAY + _MARGIN
         return w in self._cover(lo, hi).change_weeks
 
     def first_instant(self, wall: int) -> int:
@@ -322,6 +324,16 @@ class BusinessCalendar:
             ]
         )
         self._nominal_total = sum(b - a for a, b in self._nominal)
+        # Open time of each week with a special date, as long as its UTC offset stays put.
+        self._special_totals = {
+            w: _MINUTE
+            * sum(
+                b - a
+                for day in range(_FIRST_MONDAY + 7 * w, _FIRST_MONDAY + 7 * w + 7)
+                for a, b in self._hours(day)
+            )
+            for w in self._special_weeks
+        }
         self._zone = _Zone(self.tz)
         self._weeks: dict[int, _Week] = {}
 
@@ -365,8 +377,16 @@ class BusinessCalendar:
             if need <= b - a:
                 return _from_us(a + need)
             need -= b - a
+        weeks, special, nominal, zone = self._weeks, self._special_totals, self._nominal_total, self._zone
         for w in range(w + 1, w + _MAX_WEEKS):  # noqa: B020 - walking on from the start week
-            total = self._week_total(w)
+            # _week_total inlined: this loop is where a far deadline spends its time.
+            cached = weeks.get(w)
+            if cached is not None:
+                total = cached.total
+            elif zone.changes_in_week(w):
+                total = self._week(w).total
+            else:
+                total = special.get(w, nominal)
             if need <= total:
                 break
             need -= total
@@ -491,13 +511,9 @@ class BusinessCalendar:
         week = self._weeks.get(w)
         if week is not None:
             return week.total
-        first_day = _FIRST_MONDAY + 7 * w
         if self._zone.changes_in_week(w):
             return self._week(w).total
-        if w not in self._special_weeks:
-            return self._nominal_total
-        minutes = sum(b - a for day in range(first_day, first_day + 7) for a, b in self._hours(day))
-        return minutes * _MINUTE
+        return self._special_totals.get(w, self._nominal_total)
 
     def _week(self, w: int) -> _Week:
         week = self._weeks.get(w)
