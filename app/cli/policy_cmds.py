@@ -1,7 +1,234 @@
-"""(placeholder, being written)"""
+"""Policy commands: `tierwise due`, `presets`, `policy show|validate`, `simulate`.
+
+A stable interface: results are JSON on stdout, times in UTC ISO 8601 with `Z`. Bad input exits
+with status 2 (usage) or 1 (a policy or ticket problem) and ONE line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 
+from app.policy.errors import PolicyError
+from app.policy.model import Policy
+from app.policy.phases import known_phases
+from app.schemas.policy import PolicyDocumentError, load_policy, parse_document_text
+from app.schemas.presets import list_presets, load_preset, preset_document
+
+#: Inputs at least this large get a progress bar on stderr.
+PROGRESS_THRESHOLD = 5_000
+
+
+class OneLineError(click.ClickException):
+    """An input problem, printed as a single `Error: …` line (exit status 1)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(message.split()))
+
+
+class OneLineUsageError(OneLineError):
+    """A usage problem, printed as a single line (exit status 2)."""
+
+    exit_code = 2
+
+
+class OneLineCommand(click.Command):
+    """A command whose usage errors are one line on stderr (no usage block)."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            raise OneLineUsageError(exc.format_message()) from None
+
+
+def _fail(message: str, exit_code: int = 1) -> NoReturn:
+    raise OneLineUsageError(message) if exit_code == 2 else OneLineError(message)
+
+
+def _emit(data: object) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _utc(at: datetime | None) -> str | None:
+    return None if at is None else at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _instant(text: str | None, option: str) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        _fail(f'{option}: "{text}" is not an ISO 8601 time (e.g. 2026-11-17T15:00:00+01:00)', 2)
+    if at.utcoffset() is None:
+        _fail(f'{option}: "{text}" needs a time zone offset (e.g. +01:00 or Z)', 2)
+    return at
+
+
+def read_policy_file(path: str) -> Policy:
+    """Load a policy document file (JSON or YAML); PolicyError on an unreadable or invalid file."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PolicyError(f"cannot read {path}: {exc.strerror}") from None
+    return load_policy(parse_document_text(text, path))
+
+
+def _choose_policy(preset: str | None, policy_file: str | None, what: str = "--preset or --policy") -> Policy:
+    if (preset is None) == (policy_file is None):
+        _fail(f"give exactly one of {what}", 2)
+    return load_preset(preset) if preset is not None else read_policy_file(policy_file)  # type: ignore[arg-type]
+
+
+def _guarded(run: Callable[[], None]) -> None:
+    """Run a command body, turning policy errors into one line on stderr."""
+    try:
+        run()
+    except PolicyDocumentError as exc:
+        _fail(exc.first_line())
+    except PolicyError as exc:
+        _fail(str(exc))
+
+
+@click.command(cls=OneLineCommand)
+@click.option("--preset", help="A built-in preset id (see `tierwise presets`).")
+@click.option("--policy", "policy_file", type=str, help="A policy document (JSON or YAML).")
+@click.option("--tier", required=True)
+@click.option("--severity", required=True)
+@click.option("--created", required=True, help="ISO 8601 with an offset, e.g. 2026-11-17T15:00:00+01:00")
+@click.option("--responded", help="The last customer-facing update (ISO 8601 with an offset).")
+@click.option(
+    "--phase", default="active", show_default=True, help="The phase the ticket is in since --responded."
+)
+def due(
+    preset: str | None,
+    policy_file: str | None,
+    tier: str,
+    severity: str,
+    created: str,
+    responded: str | None,
+    phase: str,
+) -> None:
+    """Print the first response, next update and resolution deadlines of a ticket."""
+    from app.policy.sla import deadlines
+
+    created_at = _instant(created, "--created")
+    responded_at = _instant(responded, "--responded")
+
+    def run() -> None:
+        policy = _choose_policy(preset, policy_file)
+        if phase not in known_phases(policy):
+            _fail(f'--phase: unknown phase "{phase}" (known: {", ".join(known_phases(policy))})', 2)
+        assert created_at is not None
+        result = deadlines(policy, tier, severity, created_at, responded_at, phase)
+        _emit({key: _utc(at) for key, at in result.items()})
+
+    _guarded(run)
+
+
+@click.command(cls=OneLineCommand)
+def presets() -> None:
+    """List the built-in presets (id, name, description)."""
+    _emit(list_presets())
+
+
+@click.group()
+def policy() -> None:
+    """Show and validate policy documents."""
+
+
+@policy.command(name="show", cls=OneLineCommand)
+@click.argument("preset_id")
+def show(preset_id: str) -> None:
+    """Print a built-in preset as a policy document."""
+    _guarded(lambda: _emit(preset_document(preset_id)))
+
+
+@policy.command(name="validate", cls=OneLineCommand)
+@click.argument("file", type=str)
+def validate(file: str) -> None:
+    """Check a policy document; print every problem with its path (exit 1), or a summary (exit 0)."""
+    try:
+        loaded = read_policy_file(file)
+    except PolicyDocumentError as exc:
+        for path, message in exc.errors:
+            click.echo(f"{path}: {message}" if path else message, err=True)
+        _emit({"valid": False, "errors": [{"path": p, "message": m} for p, m in exc.errors]})
+        sys.exit(1)
+    except PolicyError as exc:
+        _fail(str(exc))
+    _emit(
+        {
+            "valid": True,
+            "id": loaded.id,
+            "name": loaded.name,
+            "calendars": list(loaded.calendars),
+            "severities": [s.id for s in loaded.severities],
+            "tiers": list(loaded.tiers),
+        }
+    )
+
+
+@click.command(cls=OneLineCommand)
+@click.option("--preset", help="A built-in preset id.")
+@click.option("--policy", "policy_file", help="A policy document (JSON or YAML).")
+@click.option("--tickets", "tickets_file", required=True, help="Ticket histories, one JSON object per line.")
+@click.option("--against", "against_file", help="A second policy document to compare with.")
+@click.option("--against-preset", help="A built-in preset to compare with.")
+@click.option("--as-of", help="Judge open tickets at this time (default: the latest time in the input).")
+def simulate(
+    preset: str | None,
+    policy_file: str | None,
+    tickets_file: str,
+    against_file: str | None,
+    against_preset: str | None,
+    as_of: str | None,
+) -> None:
+    """Back-test a policy on ticket histories: met/breached per tier × severity (and the difference)."""
+    from tqdm import tqdm
+
+    from app.policy import simulate as sim
+
+    as_of_at = _instant(as_of, "--as-of")
+
+    def run() -> None:
+        policy = _choose_policy(preset, policy_file)
+        against = None
+        if against_file is not None or against_preset is not None:
+            against = _choose_policy(against_preset, against_file, "--against or --against-preset")
+        try:
+            with open(tickets_file, encoding="utf-8") as lines:
+                tickets = list(sim.read_tickets(lines))
+        except OSError as exc:
+            raise PolicyError(f"cannot read {tickets_file}: {exc.strerror}") from None
+        if not tickets:
+            raise PolicyError(f"{tickets_file} holds no tickets")
+        when = as_of_at or sim.default_as_of(tickets)
+        progress = tqdm(
+            tickets,
+            desc="simulating",
+            unit="ticket",
+            file=sys.stderr,
+            disable=len(tickets) < PROGRESS_THRESHOLD,
+        )
+        if against is None:
+            _emit(sim.report_json(sim.simulate(policy, progress, when)))
+        else:
+            _emit(sim.comparison_json(sim.compare(policy, against, progress, when)))
+
+    _guarded(run)
+
 
 def register(group: click.Group) -> None:
-    return None
+    """Add the policy commands to the `tierwise` group."""
+    for command in (due, presets, policy, simulate):
+        group.add_command(command)

@@ -1,0 +1,353 @@
+"""Back-test a policy on ticket histories: how many targets would have been met or breached.
+
+The ticket format (one JSON object per line) is described in `docs/simulate-format.md`. Every
+ticket is replayed with `app.policy.sla.evaluate`:
+
+- first response and resolution: one outcome per ticket, read at `as_of`;
+- next update: one outcome per customer-facing reply after which an update was owed (the
+  interval up to the next reply, or up to `as_of` for the last one), so a ticket with five
+  replies counts up to five times.
+
+Outcomes: `met`, `breached`, `pending` (still running at `as_of`: nothing decided yet) and
+`none` (no timed target, or nothing was owed: best effort, at closure, closed before due).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from app.policy.errors import PolicyError
+from app.policy.mapping import TicketFacts, derive
+from app.policy.model import CLOSED, FIRST_RESPONSE, NEXT_UPDATE, RESOLUTION, TARGETS, Policy
+from app.policy.phases import phase_of
+from app.policy.sla import (
+    BREACHED,
+    DUE_SOON,
+    MET,
+    ON_TRACK,
+    PAUSED_STATE,
+    TargetState,
+    TicketHistory,
+    evaluate,
+)
+
+OUTCOMES = ("met", "breached", "pending", "none")
+#: How many skipped tickets a report names (the count is always complete).
+SKIPPED_EXAMPLES = 20
+_RUNNING = (ON_TRACK, DUE_SOON, PAUSED_STATE)
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """A status change: either a phase id directly, or a Jira status (and category) the policy maps."""
+
+    at: datetime
+    phase: str | None = None
+    status: str | None = None
+    category: str | None = None
+
+
+@dataclass(frozen=True)
+class SimTicket:
+    """One ticket history from the JSONL input."""
+
+    key: str
+    created: datetime
+    tier: str | None = None
+    severity: str | None = None
+    changes: tuple[StatusChange, ...] = ()
+    replies: tuple[datetime, ...] = ()
+    closed: datetime | None = None
+    facts: TicketFacts | None = None
+
+    @property
+    def last_instant(self) -> datetime:
+        return max([self.created, *self.replies, *(c.at for c in self.changes), *filter(None, [self.closed])])
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def _instant(value: object, where: str) -> datetime:
+    if isinstance(value, Mapping):
+        value = value.get("at")
+    if not isinstance(value, str):
+        raise PolicyError(f"{value!r} is not an ISO 8601 time", where)
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        raise PolicyError(f'"{value}" is not an ISO 8601 time', where) from None
+    if at.utcoffset() is None:
+        raise PolicyError(f'"{value}" needs a time zone offset', where)
+    return at
+
+
+def _optional_str(obj: Mapping[str, object], key: str, where: str) -> str | None:
+    value = obj.get(key)
+    if value is not None and not isinstance(value, str):
+        raise PolicyError("must be a string", f"{where}.{key}")
+    return value
+
+
+def parse_ticket(obj: object, where: str = "") -> SimTicket:
+    """A ticket from its JSON object; PolicyError naming `where` (e.g. `line 7`) when malformed."""
+    if not isinstance(obj, Mapping):
+        raise PolicyError("a ticket must be a JSON object", where)
+    prefix = f"{where}: " if where else ""
+    created = _instant(obj.get("created"), f"{prefix}created")
+    changes = []
+    for n, raw in enumerate(obj.get("status_changes") or ()):
+        at_where = f"{prefix}status_changes.{n}"
+        if not isinstance(raw, Mapping) or not (raw.get("phase") or raw.get("status")):
+            raise PolicyError('needs "at" and a "phase" or a "status"', at_where)
+        changes.append(
+            StatusChange(
+                _instant(raw.get("at"), f"{at_where}.at"),
+                _optional_str(raw, "phase", at_where),
+                _optional_str(raw, "status", at_where),
+                _optional_str(raw, "category", at_where),
+            )
+        )
+    replies = sorted(_instant(r, f"{prefix}replies.{n}") for n, r in enumerate(obj.get("replies") or ()))
+    closed = obj.get("closed")
+    facts = None
+    if any(k in obj for k in ("fields", "organizations", "reporter_email")):
+        fields = obj.get("fields") or {}
+        if not isinstance(fields, Mapping):
+            raise PolicyError("must be an object", f"{prefix}fields")
+        facts = TicketFacts(fields, tuple(obj.get("organizations") or ()), obj.get("reporter_email"))  # type: ignore[arg-type]
+    return SimTicket(
+        key=str(obj.get("key") or obj.get("id") or where),
+        created=created,
+        tier=_optional_str(obj, "tier", where),
+        severity=_optional_str(obj, "severity", where),
+        changes=tuple(sorted(changes, key=lambda c: c.at)),
+        replies=tuple(replies),
+        closed=_instant(closed, f"{prefix}closed") if closed is not None else None,
+        facts=facts,
+    )
+
+
+def read_tickets(lines: Iterable[str]) -> Iterator[SimTicket]:
+    """Tickets from JSONL lines (blank lines skipped); PolicyError names the line of a bad one."""
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise PolicyError(f"not JSON: {exc.msg}", f"line {number}") from None
+        yield parse_ticket(obj, f"line {number}")
+
+
+# --- replaying ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TicketOutcome:
+    """What happened to one ticket's targets under one policy."""
+
+    tier: str
+    severity: str
+    first_response: str
+    resolution: str
+    next_update: Counter[str]
+
+
+def history_for(policy: Policy, ticket: SimTicket) -> TicketHistory:
+    """The ticket as the SLA engine sees it under `policy` (statuses mapped to its phases)."""
+    tier, severity = ticket.tier, ticket.severity
+    if tier is None or severity is None:
+        if ticket.facts is None:
+            raise PolicyError("has no tier/severity and no fields to derive them from")
+        derived = derive(policy, ticket.facts)
+        tier, severity = tier or derived.tier, severity or derived.severity
+    phases = [
+        (c.at, c.phase if c.phase else phase_of(policy, c.status or "", c.category)) for c in ticket.changes
+    ]
+    if ticket.closed is not None:
+        phases.append((ticket.closed, CLOSED))
+        phases.sort(key=lambda p: p[0])
+    return TicketHistory(ticket.created, tier, severity, tuple(phases), ticket.replies)
+
+
+def _outcome(state: TargetState) -> str:
+    if state.state == MET:
+        return "met"
+    if state.state == BREACHED:
+        return "breached"
+    if state.state in _RUNNING:
+        return "pending"
+    return "none"
+
+
+def replay(policy: Policy, ticket: SimTicket, as_of: datetime) -> TicketOutcome:
+    """The outcome of every target of `ticket` under `policy`, read at `as_of`."""
+    history = history_for(policy, ticket)
+    final = evaluate(policy, history, as_of)
+    updates: Counter[str] = Counter()
+    replies = history.replies
+    for n in range(len(replies) - 1):
+        # The update owed after reply n, judged when reply n+1 came.
+        partial = TicketHistory(
+            history.created, history.tier, history.severity, history.phase_changes, replies[: n + 1]
+        )
+        state = evaluate(policy, partial, replies[n + 1]).next_update
+        if state.state == BREACHED:
+            updates["breached"] += 1
+        elif state.state in _RUNNING:
+            updates["met"] += 1
+    if replies:
+        last = _outcome(final.next_update)
+        if last != "none":
+            updates[last] += 1
+    return TicketOutcome(
+        history.tier, history.severity, _outcome(final.first_response), _outcome(final.resolution), updates
+    )
+
+
+# --- aggregating --------------------------------------------------------------------------------
+
+
+def _empty() -> dict[str, Counter[str]]:
+    return {target: Counter() for target in TARGETS}
+
+
+@dataclass
+class Report:
+    """Outcome counts per (tier, severity) and target for one policy."""
+
+    policy: str
+    as_of: datetime
+    tickets: int = 0
+    cells: dict[tuple[str, str], dict[str, Counter[str]]] = field(default_factory=dict)
+    ticket_counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+    skipped: int = 0
+    skipped_examples: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, outcome: TicketOutcome) -> None:
+        cell = self.cells.setdefault((outcome.tier, outcome.severity), _empty())
+        cell[FIRST_RESPONSE][outcome.first_response] += 1
+        cell[RESOLUTION][outcome.resolution] += 1
+        cell[NEXT_UPDATE].update(outcome.next_update)
+        self.ticket_counts[(outcome.tier, outcome.severity)] += 1
+        self.tickets += 1
+
+    def skip(self, ticket: SimTicket, reason: str) -> None:
+        self.skipped += 1
+        if len(self.skipped_examples) < SKIPPED_EXAMPLES:
+            self.skipped_examples.append((ticket.key, reason))
+
+    def totals(self) -> dict[str, Counter[str]]:
+        total = _empty()
+        for cell in self.cells.values():
+            for target, counts in cell.items():
+                total[target].update(counts)
+        return total
+
+
+def _try_replay(report: Report, policy: Policy, ticket: SimTicket, as_of: datetime) -> TicketOutcome | None:
+    try:
+        outcome = replay(policy, ticket, as_of)
+    except PolicyError as exc:
+        report.skip(ticket, str(exc))
+        return None
+    report.add(outcome)
+    return outcome
+
+
+def default_as_of(tickets: Iterable[SimTicket]) -> datetime:
+    """The latest instant any ticket mentions: the end of the data."""
+    return max(t.last_instant for t in tickets)
+
+
+def simulate(policy: Policy, tickets: Iterable[SimTicket], as_of: datetime) -> Report:
+    """Replay every ticket under `policy`; tickets the policy cannot place are counted as skipped."""
+    report = Report(policy.id, as_of)
+    for ticket in tickets:
+        _try_replay(report, policy, ticket, as_of)
+    return report
+
+
+@dataclass
+class Comparison:
+    """Two reports on the same tickets, and how many tickets changed outcome between them."""
+
+    policy: Report
+    against: Report
+    flips: dict[str, Counter[str]] = field(
+        default_factory=lambda: {FIRST_RESPONSE: Counter(), RESOLUTION: Counter()}
+    )
+
+
+def compare(policy: Policy, against: Policy, tickets: Iterable[SimTicket], as_of: datetime) -> Comparison:
+    """Replay every ticket under both policies; `flips` counts e.g. `breached→met` per target."""
+    result = Comparison(Report(policy.id, as_of), Report(against.id, as_of))
+    for ticket in tickets:
+        mine = _try_replay(result.policy, policy, ticket, as_of)
+        theirs = _try_replay(result.against, against, ticket, as_of)
+        if mine is None or theirs is None:
+            continue
+        for target in (FIRST_RESPONSE, RESOLUTION):
+            a, b = getattr(theirs, target), getattr(mine, target)
+            if a != b:
+                result.flips[target][f"{a}→{b}"] += 1
+    return result
+
+
+# --- JSON ---------------------------------------------------------------------------------------
+
+
+def _utc(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _counts(counter: Counter[str]) -> dict[str, int]:
+    return {outcome: counter.get(outcome, 0) for outcome in OUTCOMES}
+
+
+def report_json(report: Report) -> dict[str, object]:
+    """The report as JSON-ready data (cells sorted by tier, then severity)."""
+    return {
+        "policy": report.policy,
+        "as_of": _utc(report.as_of),
+        "tickets": report.tickets,
+        "skipped": report.skipped,
+        "skipped_examples": [{"ticket": key, "reason": reason} for key, reason in report.skipped_examples],
+        "results": [
+            {
+                "tier": tier,
+                "severity": severity,
+                "tickets": report.ticket_counts[(tier, severity)],
+                **{target: _counts(cell[target]) for target in TARGETS},
+            }
+            for (tier, severity), cell in sorted(report.cells.items())
+        ],
+        "totals": {target: _counts(counts) for target, counts in report.totals().items()},
+    }
+
+
+def comparison_json(comparison: Comparison) -> dict[str, object]:
+    """Both reports, the per-cell difference (policy minus against) and the outcome flips."""
+    mine, theirs = comparison.policy, comparison.against
+    diff = []
+    for key in sorted(set(mine.cells) | set(theirs.cells)):
+        a, b = mine.cells.get(key, _empty()), theirs.cells.get(key, _empty())
+        for target in TARGETS:
+            delta = {outcome: a[target][outcome] - b[target][outcome] for outcome in OUTCOMES}
+            if any(delta.values()):
+                diff.append({"tier": key[0], "severity": key[1], "target": target, **delta})
+    totals_a, totals_b = mine.totals(), theirs.totals()
+    return {
+        "policy": report_json(mine),
+        "against": report_json(theirs),
+        "diff": diff,
+        "diff_totals": {
+            target: {o: totals_a[target][o] - totals_b[target][o] for o in OUTCOMES} for target in TARGETS
+        },
+        "changed_tickets": {target: dict(sorted(c.items())) for target, c in comparison.flips.items()},
+    }
