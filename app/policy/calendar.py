@@ -405,20 +405,13 @@ class BusinessCalendar:
             return timedelta(0)
         if self._always_open:
             return timedelta(microseconds=t1 - t0)
-        w, week = self._locate(t0)
-        total = 0
-        while True:
-            if t0 <= week.start and week.end <= t1:
-                total += week.total
-            else:
-                for a, b in week.pieces:
-                    lo, hi = max(a, t0), min(b, t1)
-                    if lo < hi:
-                        total += hi - lo
-            if week.end >= t1:
-                return timedelta(microseconds=total)
-            w += 1
-            week = self._week(w)
+        w0, first = self._locate(t0)
+        w1, last = self._locate(t1)
+        total = sum(min(b, t1) - max(a, t0) for a, b in first.pieces if max(a, t0) < min(b, t1))
+        if w1 > w0:
+            total += sum(self._week_total(w) for w in range(w0 + 1, w1))
+            total += sum(min(b, t1) - a for a, b in last.pieces if a < t1)
+        return timedelta(microseconds=total)
 
     def is_open(self, at: datetime) -> bool:
         """Whether the desk is open at `at`."""
