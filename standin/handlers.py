@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -271,7 +272,7 @@ def my_permissions(s: JiraStandin, c: Call) -> Reply:
     if c.query.get("issueKey") or c.query.get("issueId"):
         s.site.issue(c.query.get("issueKey") or c.query.get("issueId"))
     glob, project = permissions_of(s, c.app.user.account_id)
-    out = {p: {"id": str(abs(hash(p)) % 100), "key": p, "name": p.replace("_", " ").title(),
+    out = {p: {"id": str(zlib.crc32(p.encode()) % 1000), "key": p, "name": p.replace("_", " ").title(),
                "type": "GLOBAL" if p in ("ADMINISTER", "USER_PICKER") else "PROJECT", "description": "",
                "havePermission": p in glob or p in project} for p in wanted}
     return Reply(200, {"permissions": out})

@@ -233,13 +233,12 @@ class Site:
             now = self.now()
             status_id = self.status_named(status).id if status else seed.OPEN
             issue = Issue(str(next(self._ids)), f"{project_key}-{number}", project,
-                          {"summary": summary, "status": status_id, "priority": _priority("3", ""),
+                          {"summary": summary, "status": status_id, "priority": _priority("3", "Medium"),
                            "reporter": {"accountId": reporter.account_id}, "creator": {"accountId": reporter.account_id},
                            "assignee": None, "resolution": None, "resolutiondate": None, "labels": [],
                            "description": text_to_adf(description) if description else None,
                            **{f.id: None for f in self.fields.values() if f.custom}},
                           now, now)
-            issue.values["priority"] = _priority("3", "Medium")
             issue.values["customfield_10003"] = []
             self.issues[issue.key] = issue
             items = [_item("summary", "jira", "summary", None, None, None, summary),
