@@ -147,10 +147,13 @@ def main() -> None:
     # A deadline one year out (52 weeks = 260 business days = 2080 open hours).
     year = parse_duration("52w")
     starts = [start for start, _ in work[:1000]]
-    fresh = BusinessCalendar.from_spec(spec)
-    t0 = time.perf_counter()
-    fresh.due(starts[0], year)
-    first_us = (time.perf_counter() - t0) * 1e6
+    first_times = []
+    for start in starts[:50]:  # each on a calendar compiled just before: every week computed afresh
+        fresh = BusinessCalendar.from_spec(spec)
+        t0 = time.perf_counter()
+        fresh.due(start, year)
+        first_times.append((time.perf_counter() - t0) * 1e6)
+    first_us = sorted(first_times)[len(first_times) // 2]
     t0 = time.perf_counter()
     for start in starts:
         ours_cal.due(start, year)
@@ -161,7 +164,7 @@ def main() -> None:
     ours_year = ours_cal.due(starts[0], year)
     print("a deadline one year out (52w = 2080 open hours):")
     print(
-        f"  tierwise: {year_us:.1f} µs/call warm, {first_us:.0f} µs the first time on a fresh calendar (goal < 100 µs)"
+        f"  tierwise: {year_us:.1f} µs/call warm, {first_us:.0f} µs (median) the first time on a fresh calendar (goal < 100 µs)"
     )
     print(f"  businesstimedelta: {btd_year_us:.0f} µs; same answer: {btd_year == ours_year}")
 

@@ -292,3 +292,12 @@ def test_deadlines_of_the_communardo_worked_example() -> None:
 def test_unknown_tier_or_severity_is_a_policy_error(tier: str, severity: str, message: str) -> None:
     with pytest.raises(PolicyError, match=message):
         deadlines(POLICY, tier, severity, MONDAY_9)
+
+
+def test_a_target_without_calendar_runs_on_24x7_when_the_policy_has_several() -> None:
+    two = replace(MULESIGHT, calendars={"melbourne": MELBOURNE, "dresden": DRESDEN})
+    due = deadlines(two, "standard", "sev1", at("2026-11-02T16:00+11:00"))
+    assert due["resolution_due"] == at("2026-11-07T05:00Z")  # 5bd of the 24x7 calendar = 5 × 24 h
+    assert deadlines(MULESIGHT, "standard", "sev1", at("2026-11-02T16:00+11:00"))["resolution_due"] == at(
+        "2026-11-09T05:00Z"
+    )
