@@ -160,7 +160,8 @@ def edit_issue(s: JiraStandin, c: Call) -> Reply:
     if "EDIT_ISSUES" not in project:
         raise JiraError(403, ["You do not have permission to edit issues in this project."])
     if not notify and "ADMINISTER" not in glob and "ADMINISTER_PROJECTS" not in project:
-        raise JiraError(403, [NOTIFY_MESSAGE])
+        # The spec documents 403 only for the override flags, so this refusal is a 400.
+        raise JiraError(400, [NOTIFY_MESSAGE])
     body = c.body or {}
     fields_in = dict(body.get("fields") or {})
     for fid, ops in (body.get("update") or {}).items():
