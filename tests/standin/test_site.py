@@ -90,3 +90,16 @@ def test_entity_property_round_trip(installed: tuple[JiraStandin, FakeApp]) -> N
     assert signed(standin, "PUT", url, json={"blob": "x" * 40000}).status_code == 400
     assert signed(standin, "DELETE", url).status_code == 204
     assert signed(standin, "DELETE", url).status_code == 404
+
+
+def test_seeded_people_are_the_ones_in_the_captured_payloads(peers_dir) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from standin import ADMIN, AGENT
+
+    created = json.loads((peers_dir / "webhooks" / "mm_cloud_issue_created.json").read_text())
+    many = json.loads((peers_dir / "webhooks" / "mm_cloud_issue_created_many_fields.json").read_text())
+    sample = many["issue"]["fields"]["customfield_10080"]
+    for user, real in ((ADMIN, created["user"]), (AGENT, sample)):
+        assert (user.account_id, user.display_name, user.email, user.time_zone) == \
+            (real["accountId"], real["displayName"], real["emailAddress"], real["timeZone"])
