@@ -8,7 +8,8 @@ the clock, the network or a database.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from datetime import date
 
 from app.policy.durations import Duration
@@ -51,7 +52,7 @@ class CalendarSpec:
     id: str
     timezone: str
     weekly: tuple[tuple[OpenInterval, ...], ...]
-    holidays: Mapping[date, str] = field(default_factory=dict)
+    holidays: Mapping[date, str] = dc_field(default_factory=dict)
     holidays_close: bool = True
     extra_closed: frozenset[date] = frozenset()
     extra_open: frozenset[date] = frozenset()
@@ -103,7 +104,7 @@ class TierTargets:
     """What one tier promises for one severity."""
 
     first_response: Target = BEST_EFFORT
-    update_cadence: Mapping[str, Target] = field(default_factory=dict)  # phase id -> cadence
+    update_cadence: Mapping[str, Target] = dc_field(default_factory=dict)  # phase id -> cadence
     resolution: Target = BEST_EFFORT
     eta_required: bool = False
     page_on_call: bool = False
@@ -133,7 +134,7 @@ class FieldRule:
 
     sets: str  # "severity" | "tier"
     field: str  # "priority", "customfield_10042", …
-    values: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[str, str] = dc_field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -209,7 +210,7 @@ class Action:
 
     on: str
     kind: str
-    params: Mapping[str, str] = field(default_factory=dict)
+    params: Mapping[str, str] = dc_field(default_factory=dict)
     targets: tuple[str, ...] = ()
     severities: tuple[str, ...] = ()
     tiers: tuple[str, ...] = ()
