@@ -75,7 +75,7 @@ def relative_to(base_url: str, url: str) -> str:
 @cache
 def _process_key() -> tuple[str, rsa.RSAPrivateKey]:
     """One RSA key per process: generating one takes ~0.1 s, and every stand-in may share it."""
-    return f"standin-{uuid.uuid4()}", rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return str(uuid.uuid4()), rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
 class InstallKeys:
