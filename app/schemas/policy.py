@@ -207,7 +207,7 @@ class TierField(fields.Field):
 
 
 class FieldRuleSchema(_Strict):
-    field = fields.String(required=True, validate=validate.Length(min=1))
+    field = fields.String(required=True, validate=validate.Length(min=1, error="must not be empty"))
     sets = fields.String(required=True, validate=validate.OneOf(("severity", "tier")))
     values = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
 
@@ -351,8 +351,17 @@ class PolicySchema(_Strict):
     description = fields.String(load_default="")
     source = fields.String(load_default="")
     calendars = KeyedMap(CalendarSchema, key_kind="calendar id", load_default=dict)
-    severities = fields.List(fields.Nested(SeveritySchema), required=True, validate=validate.Length(min=1))
-    tiers = KeyedMap(TierField(), key_kind="tier id", required=True, validate=validate.Length(min=1))
+    severities = fields.List(
+        fields.Nested(SeveritySchema),
+        required=True,
+        validate=validate.Length(min=1, error="must not be empty"),
+    )
+    tiers = KeyedMap(
+        TierField(),
+        key_kind="tier id",
+        required=True,
+        validate=validate.Length(min=1, error="must not be empty"),
+    )
     mapping = fields.Nested(MappingSchema, load_default=lambda: MappingRules())
     phases = KeyedMap(PhaseSchema, key_kind="phase id", load_default=dict)
     pre_breach = fields.Nested(PreBreachSchema, load_default=lambda: PreBreach())

@@ -27,7 +27,10 @@ def _documents() -> dict[str, dict[str, Any]]:
 
 def list_presets() -> list[dict[str, str]]:
     """Every preset as `{"id", "name", "description"}`, by id."""
-    return [{"id": pid, "name": doc["name"], "description": doc["description"]} for pid, doc in _documents().items()]
+    return [
+        {"id": pid, "name": doc["name"], "description": doc["description"]}
+        for pid, doc in _documents().items()
+    ]
 
 
 def preset_document(preset_id: str) -> dict[str, Any]:
