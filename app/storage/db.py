@@ -1,0 +1,95 @@
+"""The database engine, sessions and migrations (SQLite and PostgreSQL through psycopg 3)."""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+#: Alembic's script directory (the `migrations/` folder at the top of the checkout).
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent.parent / "migrations"
+#: Seconds a PostgreSQL connection attempt may take before /healthz and jobs give up.
+PG_CONNECT_TIMEOUT = 5
+#: Seconds SQLite waits on a lock held by another process (web and worker share the file).
+SQLITE_BUSY_TIMEOUT = 15
+
+log = logging.getLogger(__name__)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # Foreign keys are off by default in SQLite; purging a tenant relies on ON DELETE CASCADE.
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url` with the pragmas and timeouts Tierwise relies on."""
+    if url.startswith("sqlite"):
+        db_path = sa.engine.make_url(url).database
+        if db_path and db_path != ":memory:":
+            Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT})
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return sa.create_engine(
+        url, pool_pre_ping=True, connect_args={"connect_timeout": PG_CONNECT_TIMEOUT}
+    )
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions bound to `engine` that keep loaded rows usable after commit."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def upsert_for(session: Session) -> Any:
+    """The dialect's `insert` construct, which offers `on_conflict_do_update` (SQLite and PostgreSQL)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert
+    if name == "sqlite":
+        return sqlite.insert
+    raise NotImplementedError(f"no upsert for database dialect {name!r}")
+
+
+def _alembic_config(engine: Engine) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["engine"] = engine
+    return config
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Upgrade the database behind `engine` to `revision` (Alembic)."""
+    from alembic import command
+
+    command.upgrade(_alembic_config(engine), revision)
+
+
+def migrate_embedded(engine: Engine, lock_dir: Path) -> None:
+    """Migrate the embedded SQLite database, one process at a time (web workers and the worker start together)."""
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    with open(lock_dir / "migrate.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            migrate(engine)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at (None when never migrated)."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
