@@ -13,10 +13,11 @@ The blueprint reads its collaborators from `flask_app.extensions["tierwise.forge
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Flask, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -31,6 +32,9 @@ from app.forge.installations import (
     cloud_id_from_api_base_url,
 )
 from app.forge.system_token import SystemTokenStore, remember_system_token
+
+if TYPE_CHECKING:
+    from app.bootstrap import Services
 
 log = logging.getLogger(__name__)
 
@@ -61,15 +65,63 @@ class ForgeServices:
     clock: Callable[[], datetime] = field(default=_utcnow)
 
 
-def init_forge(flask_app: Flask, services: ForgeServices) -> None:
-    """Give the Forge blueprint its collaborators (checks FORGE_APP_ID's form at start-up)."""
+def init_forge(flask_app: Flask, services: ForgeServices | Callable[[], ForgeServices]) -> None:
+    """Give the Forge blueprint its collaborators, or a factory called once on the first Forge call."""
+    if isinstance(services, ForgeServices):
+        _normalize(services)
+        flask_app.extensions[_EXTENSION_KEY] = services
+    else:
+        flask_app.extensions[_EXTENSION_KEY] = _LazyServices(services)
+
+
+def init_forge_from_services(flask_app: Flask, shared: Services) -> None:
+    """Wire the blueprint to the process's shared services: tenant store, system tokens, ingest.
+
+    Nothing is built until the first Forge call (no database or Redis at start-up).
+    """
+
+    def build() -> ForgeServices:
+        from app.queueing.ingest import ingest_event
+
+        settings = shared.settings
+
+        def ingest(tenant_key: str, delivery: str, event: dict[str, Any]) -> bool:
+            return ingest_event(shared.redis, settings.queue_name, tenant_key, delivery, event)
+
+        return ForgeServices(
+            app_id=settings.forge_app_id,
+            keys=JwksCache(settings.forge_jwks_url),
+            tenants=shared.tenants,
+            tokens=shared.system_tokens,
+            ingest=ingest,
+        )
+
+    init_forge(flask_app, build)
+
+
+def _normalize(services: ForgeServices) -> ForgeServices:
     if services.app_id:
         services.app_id = normalize_app_id(services.app_id)
-    flask_app.extensions[_EXTENSION_KEY] = services
+    return services
+
+
+class _LazyServices:
+    def __init__(self, factory: Callable[[], ForgeServices]) -> None:
+        self._factory = factory
+        self._built: ForgeServices | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> ForgeServices:
+        with self._lock:
+            if self._built is None:
+                self._built = _normalize(self._factory())
+            return self._built
 
 
 def _services() -> ForgeServices:
     found = current_app.extensions.get(_EXTENSION_KEY)
+    if isinstance(found, _LazyServices):
+        found = found.get()
     if not isinstance(found, ForgeServices) or not found.app_id:
         raise _NotConfigured()
     return found
