@@ -192,6 +192,8 @@ class TicketStore:
                     with session.begin_nested():
                         session.execute(sa.insert(TicketRow).values(**values))
                 except IntegrityError as exc:
+                    if session.get(TicketRow, (record.tenant_key, record.issue_id)) is None:
+                        raise  # not a race: e.g. the tenant is not installed (foreign key)
                     raise ConcurrentUpdate(f"{record.tenant_key}/{record.issue_id} already exists") from exc
             else:
                 result = session.execute(
@@ -231,8 +233,11 @@ class TicketStore:
             insert(AppliedEventRow)
             .values(client_key=tenant_key, event_id=event_id, applied_at=at)
             .on_conflict_do_nothing(index_elements=["client_key", "event_id"])
+            .returning(AppliedEventRow.event_id)
         )
-        return _rowcount(result) == 1
+        # RETURNING yields the row only when this statement inserted it (rowcount is not
+        # reliable for ON CONFLICT DO NOTHING across drivers).
+        return result.first() is not None
 
 
 def _rowcount(result: Any) -> int:
