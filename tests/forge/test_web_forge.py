@@ -310,3 +310,12 @@ def test_tokens_never_reach_the_logs(
     for value in (secret, good["Authorization"].split()[1], forged["Authorization"].split()[1]):
         assert value not in caplog.text
         assert value.split(".")[1] not in caplog.text  # not even the claims part
+
+
+def test_body_over_the_limit_is_413(harness: Harness) -> None:
+    harness.install()
+    harness.client.application.config["MAX_CONTENT_LENGTH"] = 1024
+    big = {**ISSUE_CREATED, "padding": "x" * 4096}
+    response = harness.client.post("/forge/events", json=big, headers=harness.headers())
+    assert response.status_code == 413
+    assert harness.queue.events == []
