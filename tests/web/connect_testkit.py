@@ -4,6 +4,7 @@ lifecycle bodies, and an in-memory tenant store with the storage API's semantics
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -34,15 +35,22 @@ class KeyServer:
     def __init__(self) -> None:
         self.keys: dict[str, bytes] = {}
         self.requests: list[str] = []
+        #: Seconds each answer is held back (to exercise the fetcher's timeout).
+        self.delay = 0.0
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
                 outer.requests.append(self.path)
+                if outer.delay:
+                    time.sleep(outer.delay)
                 body = outer.keys.get(self.path.lstrip("/"))
-                self.send_response(200 if body else 404)
-                self.end_headers()
-                self.wfile.write(body or b"not found")
+                try:
+                    self.send_response(200 if body else 404)
+                    self.end_headers()
+                    self.wfile.write(body or b"not found")
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (the timeout test)
 
             def log_message(self, *args: Any) -> None:
                 return None
