@@ -22,7 +22,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, time as clock, timedelta
+from datetime import datetime, timedelta
+from datetime import time as clock
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -51,7 +52,9 @@ def generate(n: int, seed: int) -> list[str]:
             replies.append(at.isoformat())
             roll = rng.random()
             if roll < 0.15:
-                changes.append({"at": (at + timedelta(minutes=1)).isoformat(), "status": "Waiting for customer"})
+                changes.append(
+                    {"at": (at + timedelta(minutes=1)).isoformat(), "status": "Waiting for customer"}
+                )
                 at += timedelta(hours=rng.randrange(1, 48))
                 changes.append({"at": at.isoformat(), "status": "In Progress", "category": "indeterminate"})
             elif roll < 0.25:
@@ -71,7 +74,9 @@ def generate(n: int, seed: int) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--peer-sample", type=int, default=20_000, help="tickets the peer computes")
@@ -119,12 +124,18 @@ def main() -> None:
     finally:
         Path(handle.name).unlink()
     assert json.loads(done.stdout)["tickets"] == len(tickets)
-    print(f"  tierwise simulate (end to end)  {cli_s:6.2f} s  {len(tickets) / cli_s:10,.0f} tickets/s (goal: < 60 s)")
+    print(
+        f"  tierwise simulate (end to end)  {cli_s:6.2f} s  {len(tickets) / cli_s:10,.0f} tickets/s (goal: < 60 s)"
+    )
 
     spec = policy.calendars["melbourne"]
     tz = pytz.timezone(spec.timezone)
     rules = businesstimedelta.Rules(
-        [businesstimedelta.WorkDayRule(start_time=clock(9), end_time=clock(17), working_days=[0, 1, 2, 3, 4], tz=tz)]
+        [
+            businesstimedelta.WorkDayRule(
+                start_time=clock(9), end_time=clock(17), working_days=[0, 1, 2, 3, 4], tz=tz
+            )
+        ]
     )
     sample = tickets[: args.peer_sample]
     t0 = time.perf_counter()
@@ -132,7 +143,9 @@ def main() -> None:
         _ = ticket.created + businesstimedelta.BusinessTimeDelta(rules, hours=8)
     peer_s = (time.perf_counter() - t0) / len(sample) * len(tickets)
     print(f"  peer: businesstimedelta, first response only (extrapolated from {len(sample)}) {peer_s:6.2f} s")
-    print(f"  ratio: full tierwise back-test is {peer_s / run_s:.1f}x the speed of the peer's single deadline")
+    print(
+        f"  ratio: full tierwise back-test is {peer_s / run_s:.1f}x the speed of the peer's single deadline"
+    )
 
 
 if __name__ == "__main__":

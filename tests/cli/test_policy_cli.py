@@ -33,14 +33,11 @@ def test_due_prints_null_for_targets_without_a_deadline(runner: CliRunner) -> No
         "2026-11-17T16:30:00Z",
     )
     assert result.exit_code == 0
-    assert (
-        json.loads(result.stdout)
-        == {
-            "first_response_due": "2026-11-19T09:00:00Z",  # 17:30 CET is after hours, Wed a holiday: Thu 09-10 CET
-            "next_update_due": None,
-            "resolution_due": None,
-        }
-    )
+    assert json.loads(result.stdout) == {
+        "first_response_due": "2026-11-19T09:00:00Z",  # 17:30 CET is after hours, Wed a holiday: Thu 09-10 CET
+        "next_update_due": None,
+        "resolution_due": None,
+    }
 
 
 def test_due_next_update_needs_a_response_and_a_cadence(runner: CliRunner) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.policy.model import Policy, PhaseRule
+from app.policy.model import PhaseRule, Policy
 from app.policy.phases import known_phases, phase_of
 from app.schemas.presets import load_preset
 
