@@ -19,6 +19,11 @@ def init_services(flask_app: Flask, settings: Settings) -> None:
     flask_app.extensions[_KEY] = Services(settings)
 
 
+def services_of(flask_app: Flask) -> Services:
+    """The services attached to `flask_app`."""
+    return flask_app.extensions[_KEY]
+
+
 def services() -> Services:
     """The current app's services."""
-    return current_app.extensions[_KEY]
+    return services_of(current_app)
