@@ -12,14 +12,14 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from connect_testkit import KID, SITE_URL, FakeTenantStore, KeyServer, install_token, lifecycle_body, pem
+from connect_testkit import KID, SITE_URL, KeyServer, install_token, lifecycle_body, pem
 from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Blueprint, Flask, g, jsonify
 from flask.testing import FlaskClient
 
 from app import create_app
-from app.connect.install_keys import InstallKeyFetcher
 from app.settings import Settings
+from app.storage.tenants import TenantStore
 from app.web.auth import require_connect_jwt, require_context_jwt
 
 
@@ -74,19 +74,19 @@ def _test_blueprint() -> Blueprint:
 
 
 @pytest.fixture
-def store() -> FakeTenantStore:
-    return FakeTenantStore()
+def flask_app(connect_settings: Settings) -> Iterator[Flask]:
+    """The real app on its own embedded SQLite database, plus the test-only blueprint."""
+    flask_app = create_app(connect_settings)
+    flask_app.register_blueprint(_test_blueprint())
+    flask_app.config["TESTING"] = True
+    yield flask_app
+    flask_app.extensions["tierwise"].close()
 
 
 @pytest.fixture
-def flask_app(connect_settings: Settings, store: FakeTenantStore) -> Flask:
-    flask_app = create_app(connect_settings)
-    svc = flask_app.extensions["tierwise"]
-    svc.tenants = store
-    svc.install_keys = InstallKeyFetcher(connect_settings.connect_install_keys_url)
-    flask_app.register_blueprint(_test_blueprint())
-    flask_app.config["TESTING"] = True
-    return flask_app
+def store(flask_app: Flask) -> TenantStore:
+    """The app's own tenant store."""
+    return flask_app.extensions["tierwise"].tenants
 
 
 @pytest.fixture

@@ -1,12 +1,11 @@
 """Test helpers for the Connect front door: an install-key server on 127.0.0.1, token minting,
-lifecycle bodies, and an in-memory tenant store with the storage API's semantics."""
+and lifecycle bodies as Jira sends them."""
 
 from __future__ import annotations
 
 import threading
 import time
 import uuid
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -123,61 +122,3 @@ def lifecycle_body(client_key: str, event: str, secret: str = "", base_url: str 
 
 def new_client_key() -> str:
     return str(uuid.uuid4())
-
-
-@dataclass(frozen=True)
-class Tenant:
-    client_key: str
-    base_url: str
-    shared_secret: str | None
-    state: str
-    installed_at: datetime
-    updated_at: datetime
-    display_url: str | None = None
-    product_type: str | None = None
-    description: str | None = None
-    oauth_client_id: str | None = None
-    installation_id: str | None = None
-    entitlement_id: str | None = None
-    entitlement_number: str | None = None
-    platform: str = "connect"
-    uninstalled_at: datetime | None = None
-    state_changed_at: datetime | None = None
-
-
-class FakeTenantStore:
-    """In-memory stand-in for app.storage.tenants.TenantStore until the real one lands."""
-
-    def __init__(self) -> None:
-        self.rows: dict[str, Tenant] = {}
-        self._lock = threading.Lock()
-
-    def get(self, client_key: str) -> Tenant | None:
-        return self.rows.get(client_key)
-
-    def install(self, client_key: str, *, shared_secret: str, base_url: str, at: datetime, **extra: Any) -> Tenant:
-        with self._lock:
-            old = self.rows.get(client_key)
-            tenant = Tenant(client_key=client_key, base_url=base_url, shared_secret=shared_secret,
-                            state="installed", installed_at=old.installed_at if old else at, updated_at=at,
-                            state_changed_at=at, **extra)
-            self.rows[client_key] = tenant
-            return tenant
-
-    def set_state(self, client_key: str, state: str, at: datetime) -> Tenant | None:
-        with self._lock:
-            old = self.rows.get(client_key)
-            if old is None:
-                return None
-            if old.state == "uninstalled" or (old.state_changed_at and at < old.state_changed_at):
-                return old
-            self.rows[client_key] = replace(old, state=state, state_changed_at=at, updated_at=at)
-            return self.rows[client_key]
-
-    def uninstall(self, client_key: str, at: datetime) -> Tenant | None:
-        with self._lock:
-            old = self.rows.get(client_key)
-            if old is None:
-                return None
-            self.rows[client_key] = replace(old, state="uninstalled", uninstalled_at=at, updated_at=at)
-            return self.rows[client_key]

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from connect_testkit import (
     KID,
-    FakeTenantStore,
     KeyServer,
     install_token,
     lifecycle_body,
@@ -22,6 +21,7 @@ from flask.testing import FlaskClient
 from app.connect.qsh import CONTEXT_QSH, query_string_hash
 from app.connect.tokens import mint_token
 from app.settings import Settings
+from app.storage.tenants import TenantStore
 
 SECRET = "first-shared-secret-0123456789abcdef-XYZ"
 
@@ -42,7 +42,7 @@ def refused(resp: Any, status: int, code: str) -> None:
     assert isinstance(body["message"], str) and body["message"]
 
 
-def test_install_stores_the_tenant(install: Callable[..., Any], store: FakeTenantStore) -> None:
+def test_install_stores_the_tenant(install: Callable[..., Any], store: TenantStore) -> None:
     key = new_client_key()
     resp = install(key, SECRET)
     assert resp.status_code == 204
@@ -53,7 +53,7 @@ def test_install_stores_the_tenant(install: Callable[..., Any], store: FakeTenan
 
 
 def test_install_then_shared_secret_events(install: Callable[..., Any], client: FlaskClient,
-                                           store: FakeTenantStore) -> None:
+                                           store: TenantStore) -> None:
     key = new_client_key()
     install(key, SECRET)
     assert state_event(client, key, SECRET, "enabled").status_code == 204
@@ -63,17 +63,17 @@ def test_install_then_shared_secret_events(install: Callable[..., Any], client: 
 
 
 def test_reinstall_replaces_the_secret(install: Callable[..., Any], client: FlaskClient,
-                                       store: FakeTenantStore) -> None:
+                                       store: TenantStore) -> None:
     key = new_client_key()
     install(key, SECRET)
     assert install(key, "second-secret-" + "x" * 30).status_code == 204
-    assert len([k for k in store.rows if k == key]) == 1
+    assert store.list_keys() == [key]
     refused(state_event(client, key, SECRET, "enabled"), 401, "bad_signature")
     assert state_event(client, key, "second-secret-" + "x" * 30, "enabled").status_code == 204
 
 
 def test_uninstall_marks_the_tenant_and_its_tokens_stop_working(install: Callable[..., Any], client: FlaskClient,
-                                                                store: FakeTenantStore) -> None:
+                                                                store: TenantStore) -> None:
     key = new_client_key()
     install(key, SECRET)
     assert install(key, event="uninstalled").status_code == 204
@@ -84,10 +84,10 @@ def test_uninstall_marks_the_tenant_and_its_tokens_stop_working(install: Callabl
 
 
 def test_uninstalled_and_disabled_for_unknown_tenant_answer_204(install: Callable[..., Any], client: FlaskClient,
-                                                                store: FakeTenantStore) -> None:
+                                                                store: TenantStore) -> None:
     assert install(new_client_key(), event="uninstalled").status_code == 204
     assert state_event(client, new_client_key(), SECRET, "disabled").status_code == 204
-    assert store.rows == {}
+    assert store.list_keys() == []
 
 
 def test_enabled_for_unknown_tenant_is_refused(client: FlaskClient) -> None:
@@ -96,7 +96,7 @@ def test_enabled_for_unknown_tenant_is_refused(client: FlaskClient) -> None:
 
 @pytest.mark.parametrize("order", [("enabled", "disabled"), ("disabled", "enabled")])
 def test_enabled_disabled_final_state_follows_issue_time_not_arrival(install: Callable[..., Any], client: FlaskClient,
-                                                                      store: FakeTenantStore,
+                                                                      store: TenantStore,
                                                                       order: tuple[str, str]) -> None:
     key = new_client_key()
     install(key, SECRET, at=now() - timedelta(seconds=20))
@@ -107,7 +107,7 @@ def test_enabled_disabled_final_state_follows_issue_time_not_arrival(install: Ca
 
 
 def test_late_enabled_after_uninstalled_changes_nothing(install: Callable[..., Any], client: FlaskClient,
-                                                        store: FakeTenantStore) -> None:
+                                                        store: TenantStore) -> None:
     key = new_client_key()
     install(key, SECRET, at=now() - timedelta(seconds=30))
     assert install(key, event="uninstalled", at=now() - timedelta(seconds=5)).status_code == 204
@@ -124,9 +124,9 @@ def post_install(client: FlaskClient, key: str, token: str | None, body: Any = N
                        headers=headers)
 
 
-def test_missing_token(client: FlaskClient, store: FakeTenantStore) -> None:
+def test_missing_token(client: FlaskClient, store: TenantStore) -> None:
     refused(post_install(client, new_client_key(), None), 401, "missing_token")
-    assert store.rows == {}
+    assert store.list_keys() == []
 
 
 @pytest.mark.parametrize("header", ["Bearer abc", "JWT ", "JWT not.a.jwt", "JWT abc"])
@@ -144,11 +144,11 @@ def test_expired_token(client: FlaskClient, signing_key: rsa.RSAPrivateKey, conn
 
 
 def test_forged_token(client: FlaskClient, other_key: rsa.RSAPrivateKey, connect_settings: Settings,
-                      store: FakeTenantStore) -> None:
+                      store: TenantStore) -> None:
     key = new_client_key()
     token = install_token(other_key, client_key=key, aud=connect_settings.app_base_url)
     refused(post_install(client, key, token), 401, "bad_signature")
-    assert store.rows == {}
+    assert store.list_keys() == []
 
 
 def test_hs256_install_token_is_algorithm_confusion(client: FlaskClient, signing_key: rsa.RSAPrivateKey,
@@ -186,11 +186,11 @@ def test_qsh_mismatch(client: FlaskClient, signing_key: rsa.RSAPrivateKey, conne
 
 
 def test_client_key_differs_from_issuer(client: FlaskClient, signing_key: rsa.RSAPrivateKey,
-                                        connect_settings: Settings, store: FakeTenantStore) -> None:
+                                        connect_settings: Settings, store: TenantStore) -> None:
     victim, attacker = new_client_key(), new_client_key()
     token = install_token(signing_key, client_key=attacker, aud=connect_settings.app_base_url)
     refused(post_install(client, victim, token), 401, "client_key_mismatch")
-    assert store.rows == {}
+    assert store.list_keys() == []
 
 
 @pytest.mark.parametrize("kid", ["../x", "..%2Fx", "a/b", "a?b", "", "x" * 200])
@@ -209,7 +209,7 @@ def test_unpublished_kid(client: FlaskClient, signing_key: rsa.RSAPrivateKey, co
 
 
 def test_context_qsh_is_refused_on_a_request_bound_route(install: Callable[..., Any], client: FlaskClient,
-                                                         store: FakeTenantStore) -> None:
+                                                         store: TenantStore) -> None:
     key = new_client_key()
     install(key, SECRET)
     refused(state_event(client, key, SECRET, "enabled", qsh=CONTEXT_QSH), 401, "context_qsh_refused")
