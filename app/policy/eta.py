@@ -110,7 +110,7 @@ _WEEKDAY = r"(?P<wd>mon|tue|wed|thu|fri|sat|sun)(?:day|sday|nesday|rsday|urday)?
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 _DAY = re.compile(
     r"(?<!\w)(?:(?P<tomorrow>tomorrow)|(?P<today>today|tonight|this\s+(?:morning|afternoon|evening))"
-    r"|(?:on\s+)?(?:(?:next|this)\s+)?" + _WEEKDAY + r"(?:\s*,?\s*(?P<dm1>\d{1,2})(?:st|nd|rd|th)?\s+(?P<mon1>" + _MONTH + r"))?"
+    r"|(?:on\s+)?(?:(?:next|this)\s+)?" + _WEEKDAY + r"(?:\s*,?\s*(?P<dm1>\d{1,2})(?:st|nd|rd|th)?\s+(?P<mon1>" + _MONTH + r")(?:\s+(?P<y1>\d{4}))?)?"
     r"|(?P<dm2>\d{1,2})(?:st|nd|rd|th)?\s+(?P<mon2>" + _MONTH + r")(?:\s+(?P<y2>\d{4}))?"
     r"|(?P<mon3>" + _MONTH + r")\s+(?P<dm3>\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(?P<y3>\d{4}))?"
     r"|(?P<iy>\d{4})-(?P<im>\d{2})-(?P<id>\d{2}))(?!\w)",
@@ -207,12 +207,11 @@ def _iso_time(m: re.Match[str], window: str, tz: ZoneInfo) -> datetime | None:
         clock = time(int(m["h"]), int(m["mi"]), int(m["s"] or 0))
     except ValueError:
         return None
-    zone: tzinfo | None
     if m["z"]:
-        zone = UTC if m["z"].lower() == "z" else _offset_zone(m["z"])
-    else:
-        zone = _zone_after(window, m.end()) or tz
-    return datetime.combine(day, clock, tzinfo=zone) if zone else None
+        offset = UTC if m["z"].lower() == "z" else _offset_zone(m["z"])
+        return datetime.combine(day, clock, tzinfo=offset) if offset else None
+    zone, abbr = _zone_after(window, m.end()) or (tz, None)
+    return _combine(day, clock, zone, abbr)
 
 
 def _relative_time(m: re.Match[str], now: datetime) -> datetime | None:
@@ -248,6 +247,8 @@ def _find_clock(window: str) -> _Clock | None:
             continue  # "at 3", "2 engineers": a number, not a time
         if minute > 59:
             continue
+        if m["mi"] and window[m.start("mi") - 1] == "." and not ampm and not _dotted_time_context(window, m):
+            continue  # "build 10.12", "version 2.30": a dotted number is a time only where a time is expected
         if ampm:
             if not 1 <= hour <= 12:
                 continue
@@ -258,32 +259,51 @@ def _find_clock(window: str) -> _Clock | None:
     return None
 
 
+#: Words after which a dotted number ("15.30") reads as a time.
+_TIME_PREPOSITIONS = ("at", "by", "until", "till", "before", "around", "about", "approx", "~", "eta", "update")
+
+
+def _dotted_time_context(window: str, m: re.Match[str]) -> bool:
+    before = window[: m.start()].rstrip(" :").lower()
+    if before.endswith(_TIME_PREPOSITIONS) or before == "":
+        return True
+    zone = _ZONE.match(window, m.end())
+    return bool(zone and _zone_from_match(zone))
+
+
 def _clock_time(clock: _Clock, window: str, *, now: datetime, tz: ZoneInfo) -> datetime | None:
     zone_match = _ZONE.match(window, clock.end)
-    zone = _zone_from_match(zone_match) if zone_match else None
-    after = zone_match.end() if zone_match and zone else clock.end
+    stated = _zone_from_match(zone_match) if zone_match else None
+    after = zone_match.end() if zone_match and stated else clock.end
     day = _day_near(window, clock.start, after)
-    if zone is None and day is not None and day.start() >= after:
-        zone = _zone_after(window, day.end())  # "9am tomorrow (Europe/London)"
-    zone = zone or tz
-    local_now = now.astimezone(zone)
+    if stated is None and day is not None and day.start() >= after:
+        stated = _zone_after(window, day.end())  # "9am tomorrow (Europe/London)"
+    zone, abbr = stated or (tz, None)
+    local_today = now.astimezone(zone).date()
     at = time(clock.hour, clock.minute)
     if day is None or day.group("today"):
-        candidate = datetime.combine(local_now.date(), at, tzinfo=zone)
-        return candidate if candidate > now else datetime.combine(
-            local_now.date() + timedelta(days=1), at, tzinfo=zone
-        )
+        candidate = _combine(local_today, at, zone, abbr)
+        return candidate if candidate > now else _combine(local_today + timedelta(days=1), at, zone, abbr)
     if day.group("tomorrow"):
-        return datetime.combine(local_now.date() + timedelta(days=1), at, tzinfo=zone)
-    explicit = _explicit_date(day, local_now.date())
+        return _combine(local_today + timedelta(days=1), at, zone, abbr)
+    explicit = _explicit_date(day, local_today)
     if explicit is not None:
-        return datetime.combine(explicit, at, tzinfo=zone)
+        return _combine(explicit, at, zone, abbr)
     if day.group("wd"):
         target = _WEEKDAYS.index(next(w for w in _WEEKDAYS if w.startswith(day.group("wd").lower())))
-        ahead = (target - local_now.weekday()) % 7
-        candidate = datetime.combine(local_now.date() + timedelta(days=ahead), at, tzinfo=zone)
-        return candidate if candidate > now else candidate + timedelta(days=7)
+        ahead = (target - local_today.weekday()) % 7
+        candidate = _combine(local_today + timedelta(days=ahead), at, zone, abbr)
+        return candidate if candidate > now else _combine(local_today + timedelta(days=ahead + 7), at, zone, abbr)
     return None
+
+
+def _combine(day: date, at: time, zone: tzinfo, abbr: str | None) -> datetime:
+    """`day` at `at` in `zone`; in the repeated hour of a DST change the abbreviation picks the side
+    ("02:30 CET" on the night clocks go back is the second 02:30)."""
+    moment = datetime.combine(day, at, tzinfo=zone)
+    if abbr and moment.tzname() != abbr and moment.replace(fold=1).tzname() == abbr:
+        return moment.replace(fold=1)
+    return moment
 
 
 def _day_near(window: str, clock_start: int, clock_end: int) -> re.Match[str] | None:
@@ -301,7 +321,7 @@ def _explicit_date(day: re.Match[str], today: date) -> date | None:
     try:
         if day.group("iy"):
             return date(int(day["iy"]), int(day["im"]), int(day["id"]))
-        for dm, mon, year in (("dm1", "mon1", None), ("dm2", "mon2", "y2"), ("dm3", "mon3", "y3")):
+        for dm, mon, year in (("dm1", "mon1", "y1"), ("dm2", "mon2", "y2"), ("dm3", "mon3", "y3")):
             if day.group(dm):
                 month = _MONTHS.index(day[mon][:3].lower()) + 1
                 if year and day.group(year):
@@ -313,19 +333,22 @@ def _explicit_date(day: re.Match[str], today: date) -> date | None:
     return None
 
 
-def _zone_after(window: str, pos: int) -> tzinfo | None:
+def _zone_after(window: str, pos: int) -> tuple[tzinfo, str | None] | None:
     m = _ZONE.match(window, pos)
     return _zone_from_match(m) if m else None
 
 
-def _zone_from_match(m: re.Match[str]) -> tzinfo | None:
+def _zone_from_match(m: re.Match[str]) -> tuple[tzinfo, str | None] | None:
+    """The stated zone and, for an abbreviation, the abbreviation (upper case)."""
     if m["abbr"]:
-        return ZONE_ABBREVIATIONS.get(m["abbr"].upper())
+        abbr = m["abbr"].upper()
+        return ZONE_ABBREVIATIONS[abbr], abbr
     if m["off"]:
-        return _offset_zone(re.sub(r"^(?:utc|gmt)\s*", "", m["off"], flags=re.I))
+        offset = _offset_zone(re.sub(r"^(?:utc|gmt)\s*", "", m["off"], flags=re.I))
+        return (offset, None) if offset else None
     if m["iana"]:
         try:
-            return ZoneInfo(m["iana"])
+            return ZoneInfo(m["iana"]), None
         except (ZoneInfoNotFoundError, ValueError):
             return None
     return None
@@ -373,14 +396,15 @@ def _long_date(moment: datetime) -> str:
 
 
 def _zone_label(moment: datetime) -> str:
-    name = moment.tzname() or ""
-    if name and name[0] not in "+-":
-        return name
+    name = (moment.tzname() or "").upper()
+    known = ZONE_ABBREVIATIONS.get(name)
+    if known is not None and _combine(moment.date(), moment.time(), known, name).utcoffset() == moment.utcoffset():
+        return name  # an abbreviation the reader (and find_next_update_promise) resolves to this instant
     offset = moment.utcoffset() or timedelta(0)
     total = int(offset.total_seconds() // 60)
     sign = "-" if total < 0 else "+"
     hours, minutes = divmod(abs(total), 60)
-    return f"UTC{sign}{hours:02d}:{minutes:02d}" if minutes else f"UTC{sign}{hours}"
+    return f"UTC{sign}{hours}:{minutes:02d}" if minutes else f"UTC{sign}{hours}"
 
 
 def _require_aware(moment: datetime, name: str) -> None:

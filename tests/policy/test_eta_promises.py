@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 import pytest
 from hypothesis import given
@@ -96,6 +96,9 @@ PROMISES = [
     ("See [the runbook|https://wiki.example.com/x?t=11:00] - next update at {color:red}16:00{color}", utc(24, 15)),
     ("Next update by 15:00 CET. We restarted the cluster at 09:30.", utc(24, 14)),
     ("next update at 11:00 (CET)", utc(24, 10)),
+    ("Next update: 15.30", utc(24, 14, 30)),
+    ("next update 16.45 CET", utc(24, 15, 45)),
+    ("next update by Tue 1 Dec 2026, 09:00 UTC", utc(1, 9, month=12)),
 ]
 
 
@@ -128,7 +131,9 @@ NOT_PROMISES = [
     "next update 2026-02-30 10:00",
     "next update 2026-11-20T10:00:00Z",  # already past: not a promise
     "next update in 0 minutes",
-    "Betaversion 15:00",  # 'eta' inside a word is no cue
+    "Betaversion 15:00",
+    "next update will ship with build 10.12",
+    "We will follow up with release 2.30 notes",  # 'eta' inside a word is no cue
     "",
 ]
 
@@ -149,6 +154,20 @@ def test_bare_time_across_dst_change() -> None:
     assert find_next_update_promise("next update at 09:00", now=now, tz=BERLIN) == datetime(
         2026, 10, 25, 8, 0, tzinfo=UTC
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("next update by 2026-10-25 02:30 CET", datetime(2026, 10, 25, 1, 30, tzinfo=UTC)),
+        ("next update by 2026-10-25 02:30 CEST", datetime(2026, 10, 25, 0, 30, tzinfo=UTC)),
+        ("next update by 02:30 CET", datetime(2026, 10, 25, 1, 30, tzinfo=UTC)),
+        ("next update by 02:30", datetime(2026, 10, 25, 0, 30, tzinfo=UTC)),  # bare: the first 02:30
+    ],
+)
+def test_repeated_hour_when_clocks_go_back(text: str, expected: datetime) -> None:
+    now = datetime(2026, 10, 24, 22, 0, tzinfo=UTC)  # Berlin leaves CEST at 01:00 UTC on 25 Oct
+    assert find_next_update_promise(text, now=now, tz=BERLIN) == expected
 
 
 def test_first_cue_with_a_time_wins() -> None:
@@ -199,7 +218,7 @@ def test_eta_comment_zone_without_abbreviation() -> None:
     text = eta_comment_text(utc(24, 23, 30), ZoneInfo("America/Sao_Paulo"), severity_name="P1", phase="active")
     assert text.startswith("Next update by Tue 24 Nov 2026, 20:30 UTC-3 (23:30 UTC).")
     india = eta_comment_text(utc(24, 10), ZoneInfo("Asia/Kolkata"), severity_name="P1", phase="active")
-    assert india.startswith("Next update by Tue 24 Nov 2026, 15:30 IST (10:00 UTC).")
+    assert india.startswith("Next update by Tue 24 Nov 2026, 15:30 UTC+5:30 (10:00 UTC).")
 
 
 def test_eta_comment_in_utc_calendar_says_utc_once() -> None:
@@ -211,6 +230,21 @@ def test_eta_comment_round_trips_through_the_parser() -> None:
     due = utc(24, 15, 45)
     text = eta_comment_text(due, BERLIN, severity_name="Sev 1", phase="active")
     assert find_next_update_promise(text, now=NOW, tz=ZoneInfo("Asia/Tokyo")) == due
+
+
+ZONES = sorted(available_timezones())
+
+
+@given(
+    minutes=st.integers(min_value=1, max_value=60 * 24 * 300),
+    calendar=st.sampled_from(ZONES),
+    reader=st.sampled_from(["UTC", "Asia/Tokyo", "America/Los_Angeles"]),
+)
+def test_eta_comment_is_read_back_to_the_same_instant(minutes: int, calendar: str, reader: str) -> None:
+    """Whatever the calendar's zone, the follow-up states an instant the parser (and a reader) gets right."""
+    due = NOW + timedelta(minutes=minutes)
+    text = eta_comment_text(due, ZoneInfo(calendar), severity_name="Sev 1", phase="active")
+    assert find_next_update_promise(text, now=NOW, tz=ZoneInfo(reader)) == due
 
 
 def test_eta_comment_refuses_naive_due() -> None:
