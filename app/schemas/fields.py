@@ -119,12 +119,12 @@ def dump_target(target: Target) -> object:
         return {"best_effort": True, "note": target.note} if target.note else BEST_EFFORT_WORD
     if target.duration.at_closure:
         return "at_closure"
-    text = str(target.duration)
-    if target.calendar:
-        text = f"{text} on {target.calendar}"
     if target.note:
-        return {"duration": text, "note": target.note}
-    return text
+        long_form: dict[str, str] = {"duration": str(target.duration)}
+        if target.calendar:
+            long_form["calendar"] = target.calendar
+        return {**long_form, "note": target.note}
+    return f"{target.duration} on {target.calendar}" if target.calendar else str(target.duration)
 
 
 class DurationField(fields.Field):

@@ -290,16 +290,14 @@ class MappingSchema(_Strict):
 # --- phases, warnings, actions ------------------------------------------------------------------
 
 
+def _status_category(category: str) -> None:
+    if category.casefold() not in STATUS_CATEGORIES:
+        raise ValidationError(f'"{category}" is not a status category (new, indeterminate, done)')
+
+
 class PhaseSchema(_Strict):
     statuses = fields.List(fields.String(), load_default=list)
-    categories = fields.List(
-        fields.String(validate=lambda c: c.casefold() in STATUS_CATEGORIES or _bad_category(c)),
-        load_default=list,
-    )
-
-
-def _bad_category(category: str) -> bool:
-    raise ValidationError(f'"{category}" is not a status category (new, indeterminate, done)')
+    categories = fields.List(fields.String(validate=_status_category), load_default=list)
 
 
 class PreBreachSchema(_Strict):
