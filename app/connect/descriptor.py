@@ -1,4 +1,9 @@
-"""The Connect app descriptor: `atlassian-connect.json` at the repository root, rendered per deployment."""
+"""The Connect app descriptor: `atlassian-connect.json` at the repository root, rendered per deployment.
+
+Scopes asked for, and why: READ (issues, fields, statuses, request types, to evaluate SLAs) and
+WRITE (SLA fields, issue properties, comments, transitions at breaches). Nothing else. Later
+modules (webhooks, pages) go into the template's `modules`.
+"""
 
 from __future__ import annotations
 

@@ -15,6 +15,7 @@ import hmac
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
+from urllib.parse import SplitResult, urlsplit
 
 import jwt
 
@@ -34,7 +35,7 @@ from app.connect.errors import (
     UnknownTenant,
     WrongAudience,
 )
-from app.connect.qsh import CONTEXT_QSH, Query, query_string_hash
+from app.connect.qsh import CONTEXT_QSH, Query, qsh_for_url, query_string_hash
 
 __all__ = [
     "AuthError",
@@ -52,7 +53,9 @@ __all__ = [
     "UnknownTenant",
     "WrongAudience",
     "extract_token",
+    "ForeignUrl",
     "mint_token",
+    "token_for_url",
     "verify_context_token",
     "verify_install_token",
     "verify_request_token",
@@ -78,6 +81,10 @@ _DECODE_OPTIONS: Any = {
     "verify_aud": False,
     "verify_iss": False,
 }
+
+
+class ForeignUrl(ValueError):
+    """An outbound URL outside the tenant's site: Tierwise never signs for another origin."""
 
 
 class KeyFetcher(Protocol):
@@ -285,3 +292,22 @@ def mint_token(
     if subject is not None:
         claims["sub"] = subject
     return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def _origin(parts: SplitResult) -> tuple[str, str, int | None]:
+    port = parts.port or {"https": 443, "http": 80}.get(parts.scheme.lower())
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port
+
+
+def token_for_url(
+    method: str, url: str, *, base_url: str, issuer: str, secret: str, now: datetime,
+    ttl: int = DEFAULT_TTL_SECONDS,
+) -> str:
+    """A fresh token for one outbound request to `url` on the site at `base_url` (`ForeignUrl` otherwise)."""
+    target, site = urlsplit(url), urlsplit(base_url)
+    context = site.path.rstrip("/")
+    if _origin(target) != _origin(site) or not (
+        target.path == context or target.path.startswith(context + "/") or not context
+    ):
+        raise ForeignUrl(f"refusing to sign a request outside {site.scheme}://{site.netloc}{context}")
+    return mint_token(issuer=issuer, secret=secret, qsh=qsh_for_url(method, url, base_url), now=now, ttl=ttl)

@@ -15,8 +15,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from app.connect.errors import AuthError, BadKeyId
 from app.connect.qsh import CONTEXT_QSH, query_string_hash
 from app.connect.tokens import (
+    ForeignUrl,
     extract_token,
     mint_token,
+    token_for_url,
     verify_context_token,
     verify_install_token,
     verify_request_token,
@@ -214,3 +216,27 @@ def test_no_message_echoes_the_token_or_secret(rsa_key: rsa.RSAPrivateKey) -> No
     with pytest.raises(AuthError) as exc:
         verify_request(token)
     assert token not in str(exc.value) and SECRET not in str(exc.value)
+
+
+# --- outbound ------------------------------------------------------------------------------------
+
+def test_outbound_token_is_bound_to_the_request_relative_to_the_site() -> None:
+    base = "https://acme.atlassian.net/"
+    url = "https://acme.atlassian.net/rest/api/3/issue/SUP-1?fields=summary,status"
+    token = token_for_url("put", url, base_url=base, issuer="tierwise", secret=SECRET, now=NOW)
+    claims = jwt.decode(token, SECRET, algorithms=["HS256"], options={"verify_exp": False})
+    assert claims["iss"] == "tierwise"
+    assert claims["exp"] - claims["iat"] == 180
+    assert claims["qsh"] == query_string_hash("PUT", "/rest/api/3/issue/SUP-1", "fields=summary,status")
+
+
+@pytest.mark.parametrize("url", [
+    "https://evil.example/rest/api/3/myself",
+    "http://acme.atlassian.net/rest/api/3/myself",
+    "https://acme.atlassian.net:8443/rest/api/3/myself",
+    "https://acme.atlassian.net.evil.example/rest/api/3/myself",
+    "https://acme.atlassian.net/wikiX/rest",
+])
+def test_outbound_token_refuses_other_origins(url: str) -> None:
+    with pytest.raises(ForeignUrl):
+        token_for_url("GET", url, base_url="https://acme.atlassian.net/wiki", issuer="tierwise", secret=SECRET, now=NOW)

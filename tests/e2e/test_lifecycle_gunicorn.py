@@ -81,7 +81,7 @@ def gunicorn(tmp_path: Path, signing_key: rsa.RSAPrivateKey) -> Iterator[Gunicor
     with log_path.open("w") as log:
         proc = subprocess.Popen(
             [str(gunicorn_bin), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--log-level", "debug",
-             "app:create_app()"],
+             "--no-control-socket", "app:create_app()"],
             cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
         try:
