@@ -21,6 +21,7 @@ thread, where rq's SIGALRM death penalty works.
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
@@ -41,14 +42,19 @@ class TimerPumpMixin:
     timer_namespace: str = TIMER_NAMESPACE
     connection: redis.Redis
     queues: list[Any]
+    log: logging.Logger
 
     def work(self, *args: Any, **kwargs: Any) -> bool:
         stop = threading.Event()
         # Its own connection pool: the pump must not share sockets with the work loop (or a forked horse).
         pool = self.connection.connection_pool
-        client = redis.Redis(connection_pool=redis.ConnectionPool(connection_class=pool.connection_class, **pool.connection_kwargs))
+        client = redis.Redis(
+            connection_pool=redis.ConnectionPool(
+                connection_class=pool.connection_class, **pool.connection_kwargs
+            )
+        )
         # Fired timers go to the worker's first queue, which is the one it serves first.
-        pump = TimerPump(TimerStore(client, self.timer_namespace), self.queues[0].name)
+        pump = TimerPump(TimerStore(client, self.timer_namespace), self.queues[0].name, logger=self.log)
         thread = threading.Thread(
             target=pump.run, args=(stop, self.timer_pump_interval), name="tierwise-timer-pump", daemon=True
         )

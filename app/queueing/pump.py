@@ -30,12 +30,14 @@ class TimerPump:
         job_func: str = DEFAULT_FIRE_JOB,
         batch: int = DEFAULT_PUMP_BATCH,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        logger: logging.Logger = log,
     ) -> None:
         self.store = store
         self.queue_name = queue_name
         self.job_func = job_func
         self.batch = batch
         self.clock = clock
+        self.log = logger
 
     def pump_once(self) -> int:
         """Fire every timer due now; return how many were enqueued."""
@@ -52,7 +54,7 @@ class TimerPump:
             try:
                 fired = self.pump_once()
                 if fired:
-                    log.info("timer pump: fired %d timer(s) into %s", fired, self.queue_name)
+                    self.log.info("timer pump: fired %d timer(s) into %s", fired, self.queue_name)
             except redis.RedisError:
-                log.warning("timer pump: Redis error, retrying in %.1f s", interval, exc_info=True)
+                self.log.warning("timer pump: Redis error, retrying in %.1f s", interval, exc_info=True)
             stop.wait(interval)

@@ -42,6 +42,10 @@ DEFAULT_LEASE_SECONDS = 30
 DEFAULT_FIRE_JOB = "jobs.timers.fire_timer"
 
 
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def timer_instant(at: datetime) -> int:
     """The integer epoch second a timer for ``at`` fires at (rounded up: never before ``at``)."""
     if at.tzinfo is None:
@@ -59,7 +63,7 @@ class Timer:
     kind: str
     deadline_ts: int  # the instant it was scheduled for (epoch seconds), see timer_instant()
     member: str = field(repr=False)
-    claim: bytes = field(repr=False)
+    claim: bytes | str = field(repr=False)  # "<instant> <token>", as the claim script stored it
 
     @property
     def at(self) -> datetime:
@@ -170,7 +174,7 @@ class TimerStore:
         tid = self._id_of.get(tenant_key)
         if tid is None:
             keys = [self._tenant_ids_key, self._tenant_keys_key, self._tenant_seq_key]
-            tid = self._intern(keys=keys, args=[tenant_key]).decode()
+            tid = _text(self._intern(keys=keys, args=[tenant_key]))
             self._id_of[tenant_key], self._tenant_of[tid] = tid, tenant_key
         return tid
 
@@ -182,7 +186,7 @@ class TimerStore:
             raw = self.redis.hget(self._tenant_keys_key, tid)
             if raw is None:
                 raise LookupError(f"timer tenant id {tid} is unknown in {self._tenant_keys_key}")
-            tenant_key = raw.decode()
+            tenant_key = _text(raw)
             self._tenant_of[tid], self._id_of[tenant_key] = tenant_key, tid
         return tenant_key
 
@@ -250,8 +254,10 @@ class TimerStore:
 
     def due(self, now: datetime, limit: int = 100) -> list[tuple[str, str, str, str, int]]:
         """Peek at up to ``limit`` due timers without claiming them (tenant, issue, target, kind, instant)."""
-        rows = self.redis.zrangebyscore(self.due_key, "-inf", now.timestamp(), 0, limit, withscores=True)
-        return [(*self._parse(m.decode()), int(s)) for m, s in rows]
+        rows: list[tuple[bytes, float]] = self.redis.zrangebyscore(  # type: ignore[assignment]
+            self.due_key, "-inf", now.timestamp(), 0, limit, withscores=True
+        )
+        return [(*self._parse(_text(m)), int(s)) for m, s in rows]
 
     def claim_due(self, now: datetime, limit: int = 100) -> list[Timer]:
         """Atomically claim up to ``limit`` timers due at ``now``; no other claimer gets them.
@@ -264,9 +270,9 @@ class TimerStore:
         rows = self._claim(keys=keys, args=[ts, limit, ts + self.lease_seconds, uuid.uuid4().hex])
         timers = []
         for i in range(0, len(rows), 2):
-            member, claim = rows[i].decode(), rows[i + 1]
+            member, claim = _text(rows[i]), rows[i + 1]
             tenant_key, issue, target, kind = self._parse(member)
-            instant = int(float(claim.split(b" ", 1)[0]))
+            instant = int(float(_text(claim).split(" ", 1)[0]))
             timers.append(Timer(tenant_key, issue, target, kind, instant, member, claim))
         return timers
 

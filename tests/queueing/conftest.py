@@ -32,7 +32,12 @@ def run_burst_worker(redis_url: str, tmp_path: Path):
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), str(REPO_ROOT)])}
         return subprocess.run(
             [RQ, "worker", "--burst", "--url", redis_url, *queues],
-            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=True,
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
         )
 
     return run
