@@ -1,0 +1,414 @@
+"""The admin settings page (Connect `adminPages` / `configurePage`) and its JSON API under `/api/admin/`.
+
+Every API call carries a context token from `AP.context.getToken()` AND its user must be a Jira
+administrator (checked with Jira's permissions API through `SiteDirectory`): anyone else gets 403,
+whatever the page's display condition says.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import zoneinfo
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from typing import Any, ParamSpec, TypeVar
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, g, jsonify, url_for
+from flask.typing import ResponseReturnValue
+
+from app.policy.calendar import compile_calendars
+from app.policy.errors import PolicyError
+from app.policy.model import ACTIVE, CALENDAR_24X7, Policy
+from app.policy.sla import deadlines
+from app.schemas.holidays_source import available_holiday_regions
+from app.schemas.policy import PolicyDocumentError, load_policy, parse_document_text
+from app.schemas.presets import list_presets, preset_document
+from app.storage.policies import BINDING_KEYS, PolicyStore, PolicyVersion, SettingsError
+from app.web.auth import json_body, require_connect_jwt, require_context_jwt
+from app.web.docdiff import diff_documents
+from app.web.pages import refuse, render_page
+from app.web.services import services, site_directory
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+#: The job that re-evaluates a tenant's open tickets under a version (written by the jobs area).
+REAPPLY_JOB = "jobs.sla.reapply_policy"
+#: Redis key of a re-apply's progress, `{done, total}` (a hash, or a JSON string).
+REAPPLY_PROGRESS_KEY = "tw:reapply:{tenant}:{version}"
+#: Days the calendar strip shows.
+STRIP_DAYS = 21
+#: Largest imported file (characters).
+MAX_IMPORT_CHARS = 512 * 1024
+
+bp = Blueprint("admin", __name__)
+
+
+def _store() -> PolicyStore:
+    return PolicyStore(services().session_factory)
+
+
+def require_admin() -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """After `require_context_jwt`: refuse (403) a caller who is not a Jira administrator."""
+
+    def decorate(view: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(view)
+        def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
+            from app.site_directory import SiteDirectoryError
+
+            try:
+                allowed = site_directory().is_admin(g.tenant, g.user)
+            except SiteDirectoryError:
+                return refuse(503, "jira_unavailable", "Jira could not confirm that you are an administrator; try again")  # type: ignore[return-value]
+            if not allowed:
+                return refuse(403, "not_admin", "Only Jira administrators can change Tierwise's settings")  # type: ignore[return-value]
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+def _admin_api(rule: str, **options: Any) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    def decorate(view: Callable[P, R]) -> Callable[P, R]:
+        return bp.route(rule, **options)(require_context_jwt()(require_admin()(view)))  # type: ignore[no-any-return]
+
+    return decorate
+
+
+def _version_json(version: PolicyVersion, *, document: bool = False) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": version.id,
+        "number": version.number,
+        "name": version.document.get("name"),
+        "created_at": version.created_at.isoformat() if version.created_at else None,
+        "created_by": version.created_by,
+        "note": version.note,
+        "is_default": version.is_default,
+    }
+    if document:
+        body["document"] = _plain(version.document)
+    return body
+
+
+def _plain(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=dict))
+
+
+def _invalid(exc: PolicyDocumentError) -> ResponseReturnValue:
+    errors = [{"path": path, "message": message} for path, message in exc.errors]
+    return refuse(422, "invalid_policy", exc.first_line(), errors=errors)
+
+
+def _document_from_body() -> Mapping[str, Any]:
+    document = json_body().get("document")
+    if not isinstance(document, dict):
+        from app.web.errors import BadBody
+
+        raise BadBody('the body needs a "document" object')
+    return document
+
+
+# --- the page -------------------------------------------------------------------------------------
+
+
+@bp.get("/admin")
+@require_connect_jwt()
+def page() -> Response:
+    """The settings page shell (its data comes from the API below)."""
+    return render_page("admin.html", api_root=url_for("admin.page").rsplit("/admin", 1)[0])
+
+
+# --- reference data -------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _reference() -> dict[str, Any]:
+    return {
+        "timezones": sorted(zoneinfo.available_timezones()),
+        "holiday_regions": available_holiday_regions(),
+        "presets": list_presets(),
+        "binding_keys": list(BINDING_KEYS),
+    }
+
+
+@_admin_api("/api/admin/reference", methods=["GET"])
+def reference() -> ResponseReturnValue:
+    """Time zones, holiday regions, presets and SLA values the form offers."""
+    response = jsonify(_reference())
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@_admin_api("/api/admin/site", methods=["GET"])
+def site() -> ResponseReturnValue:
+    """The tenant's Jira fields and statuses (empty lists and a message when Jira cannot answer)."""
+    from app.site_directory import SiteDirectoryError
+
+    directory = site_directory()
+    try:
+        return jsonify(fields=directory.fields(g.tenant), statuses=directory.statuses(g.tenant), message=None)
+    except SiteDirectoryError as exc:
+        return jsonify(fields=[], statuses=[], message=f"Jira did not list its fields and statuses ({exc})")
+
+
+@_admin_api("/api/admin/presets/<preset_id>", methods=["GET"])
+def preset(preset_id: str) -> ResponseReturnValue:
+    """One preset's policy document."""
+    try:
+        return jsonify(document=preset_document(preset_id))
+    except PolicyError as exc:
+        return refuse(404, "unknown_preset", str(exc))
+
+
+@_admin_api("/api/admin/import", methods=["POST"])
+def import_file() -> ResponseReturnValue:
+    """Parse an uploaded policy file (JSON or YAML) into a document; it is validated, not saved."""
+    body = json_body()
+    text = body.get("text")
+    if not isinstance(text, str) or len(text) > MAX_IMPORT_CHARS:
+        return refuse(400, "bad_body", f'"text" must be the file\'s text (at most {MAX_IMPORT_CHARS} characters)')
+    try:
+        document = parse_document_text(text, str(body.get("filename") or ""))
+    except PolicyDocumentError as exc:
+        return _invalid(exc)
+    errors: list[dict[str, str]] = []
+    try:
+        load_policy(document)
+    except PolicyDocumentError as exc:
+        errors = [{"path": p, "message": m} for p, m in exc.errors]
+    return jsonify(document=document, errors=errors)
+
+
+# --- the policy -----------------------------------------------------------------------------------
+
+
+@_admin_api("/api/admin/policy", methods=["GET"])
+def active_policy() -> ResponseReturnValue:
+    """The active version with its document (the built-in default when none was saved)."""
+    store = _store()
+    return jsonify(version=_version_json(store.effective(g.tenant.client_key), document=True),
+                   settings=store.get_settings(g.tenant.client_key).as_json())
+
+
+@_admin_api("/api/admin/policy", methods=["POST"])
+def save_policy() -> ResponseReturnValue:
+    """Save the document as a new version, effective now (422 with every error when invalid)."""
+    document = _document_from_body()
+    note = json_body().get("note")
+    try:
+        version = _store().save(g.tenant.client_key, document, g.user, note if isinstance(note, str) else "")
+    except PolicyDocumentError as exc:
+        return _invalid(exc)
+    return jsonify(version=_version_json(version)), 201
+
+
+@_admin_api("/api/admin/validate", methods=["POST"])
+def validate_policy() -> ResponseReturnValue:
+    """Every problem of a draft document, with its path (200 either way)."""
+    try:
+        load_policy(_document_from_body())
+    except PolicyDocumentError as exc:
+        return jsonify(valid=False, errors=[{"path": p, "message": m} for p, m in exc.errors])
+    return jsonify(valid=True, errors=[])
+
+
+@_admin_api("/api/admin/preview", methods=["POST"])
+def preview() -> ResponseReturnValue:
+    """For a draft: when a ticket opened now would be due, per tier × severity, and the calendar strip."""
+    body = json_body()
+    at = _parse_at(body.get("at"))
+    try:
+        policy = load_policy(_document_from_body())
+    except PolicyDocumentError as exc:
+        return jsonify(valid=False, errors=[{"path": p, "message": m} for p, m in exc.errors], rows=[], calendars=[])
+    return jsonify(valid=True, errors=[], at=at.isoformat(), rows=preview_rows(policy, at),
+                   calendars=calendar_strips(policy, at.date(), STRIP_DAYS))
+
+
+def _parse_at(value: Any) -> datetime:
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            if parsed.tzinfo is not None:
+                return parsed.astimezone(UTC)
+        except ValueError:
+            pass
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
+
+
+def preview_rows(policy: Policy, at: datetime) -> list[dict[str, Any]]:
+    """One row per tier × severity: first response, next update (after a reply now) and resolution due."""
+    rows = []
+    for tier in policy.tiers.values():
+        for sev in policy.severities:
+            targets = tier.targets.get(sev.id)
+            if targets is None:
+                continue
+            due = deadlines(policy, tier.id, sev.id, at, responded=at, phase=ACTIVE)
+            rows.append({
+                "tier": tier.id, "tier_name": tier.name, "severity": sev.id, "severity_name": sev.name,
+                "first_response_due": _iso(due["first_response_due"]),
+                "next_update_due": _iso(due["next_update_due"]),
+                "resolution_due": _iso(due["resolution_due"]),
+                "notes": {
+                    "first_response": targets.first_response.note,
+                    "resolution": targets.resolution.note,
+                },
+            })
+    return rows
+
+
+def calendar_strips(policy: Policy, start: date, days: int) -> list[dict[str, Any]]:
+    """Per calendar of the policy: each local day's open hours, or why it is closed."""
+    compiled = compile_calendars(policy)
+    strips = []
+    for cal_id, spec in policy.calendars.items():
+        if cal_id == CALENDAR_24X7:
+            continue
+        cal, tz = compiled[cal_id], ZoneInfo(spec.timezone)
+        begin = datetime.combine(start, datetime.min.time(), tz)
+        end = datetime.combine(start + timedelta(days=days), datetime.min.time(), tz)
+        hours: dict[date, list[str]] = {}
+        for a, b in cal.open_intervals(begin, end):
+            a_local, b_local = a.astimezone(tz), b.astimezone(tz)
+            day = a_local.date()
+            while day <= b_local.date() and day < start + timedelta(days=days):
+                lo = max(a_local, datetime.combine(day, datetime.min.time(), tz))
+                hi = min(b_local, datetime.combine(day + timedelta(days=1), datetime.min.time(), tz))
+                if hi > lo:
+                    hours.setdefault(day, []).append(f"{lo:%H:%M}–{'24:00' if hi.date() > day else f'{hi:%H:%M}'}")
+                day += timedelta(days=1)
+        strip = []
+        for n in range(days):
+            day = start + timedelta(days=n)
+            strip.append({
+                "date": day.isoformat(), "weekday": f"{day:%a}", "open": hours.get(day, []),
+                "closed_reason": None if hours.get(day) else cal.closed_reason(day),
+                "holiday": spec.holidays.get(day),
+            })
+        strips.append({"id": cal_id, "timezone": spec.timezone, "days": strip})
+    return strips
+
+
+# --- versions -------------------------------------------------------------------------------------
+
+
+@_admin_api("/api/admin/versions", methods=["GET"])
+def versions() -> ResponseReturnValue:
+    """The tenant's saved versions, newest first."""
+    return jsonify(versions=[_version_json(v) for v in _store().history(g.tenant.client_key)])
+
+
+def _version_or_404(version_id: int) -> PolicyVersion | None:
+    return _store().get(g.tenant.client_key, version_id)
+
+
+@_admin_api("/api/admin/versions/<int:version_id>", methods=["GET"])
+def version(version_id: int) -> ResponseReturnValue:
+    found = _version_or_404(version_id)
+    if found is None:
+        return refuse(404, "unknown_version", f"no policy version {version_id}")
+    return jsonify(version=_version_json(found, document=True))
+
+
+@_admin_api("/api/admin/versions/<int:old_id>/diff/<int:new_id>", methods=["GET"])
+def diff(old_id: int, new_id: int) -> ResponseReturnValue:
+    """What changed from one version to another, path by path."""
+    old, new = _version_or_404(old_id), _version_or_404(new_id)
+    if old is None or new is None:
+        return refuse(404, "unknown_version", f"no policy version {old_id if old is None else new_id}")
+    changes = diff_documents(_plain(old.document), _plain(new.document))
+    return jsonify(old=_version_json(old), new=_version_json(new), changes=[c.as_json() for c in changes])
+
+
+@_admin_api("/api/admin/versions/<int:version_id>/rollback", methods=["POST"])
+def rollback(version_id: int) -> ResponseReturnValue:
+    """Make a copy of an old version the active one."""
+    try:
+        created = _store().rollback(g.tenant.client_key, version_id, g.user)
+    except KeyError:
+        return refuse(404, "unknown_version", f"no policy version {version_id}")
+    except PolicyDocumentError as exc:  # an old version the engine no longer accepts
+        return _invalid(exc)
+    return jsonify(version=_version_json(created)), 201
+
+
+@_admin_api("/api/admin/versions/<int:version_id>/export", methods=["GET"])
+def export(version_id: int) -> ResponseReturnValue:
+    """The version's document as a JSON file."""
+    found = _version_or_404(version_id)
+    if found is None:
+        return refuse(404, "unknown_version", f"no policy version {version_id}")
+    text = json.dumps(_plain(found.document), indent=2, ensure_ascii=False) + "\n"
+    name = f"tierwise-policy-{found.document.get('id', 'policy')}-v{found.number}.json"
+    return Response(text, mimetype="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@_admin_api("/api/admin/versions/<int:version_id>/reapply", methods=["POST"])
+def reapply(version_id: int) -> ResponseReturnValue:
+    """Queue the re-evaluation of every open ticket under this version."""
+    if _version_or_404(version_id) is None:
+        return refuse(404, "unknown_version", f"no policy version {version_id}")
+    svc = services()
+    key = REAPPLY_PROGRESS_KEY.format(tenant=g.tenant.client_key, version=version_id)
+    svc.redis.delete(key)
+    job = svc.queue.enqueue(REAPPLY_JOB, g.tenant.client_key, version_id, job_timeout=3600)
+    return jsonify(job_id=job.id, progress_key=key), 202
+
+
+@_admin_api("/api/admin/versions/<int:version_id>/reapply", methods=["GET"])
+def reapply_progress(version_id: int) -> ResponseReturnValue:
+    """`{done, total}` of a re-apply (both None until the job has started)."""
+    return jsonify(read_progress(services().redis, g.tenant.client_key, version_id))
+
+
+def read_progress(redis: Any, tenant_key: str, version_id: int) -> dict[str, int | None]:
+    """A re-apply's progress from Redis, written as a hash or as a JSON string."""
+    key = REAPPLY_PROGRESS_KEY.format(tenant=tenant_key, version=version_id)
+    kind = redis.type(key)
+    kind = kind.decode() if isinstance(kind, bytes) else kind
+    raw: Mapping[Any, Any] = {}
+    if kind == "hash":
+        raw = {(k.decode() if isinstance(k, bytes) else k): v for k, v in redis.hgetall(key).items()}
+    elif kind == "string":
+        try:
+            loaded = json.loads(redis.get(key))
+            raw = loaded if isinstance(loaded, dict) else {}
+        except (TypeError, ValueError):
+            raw = {}
+
+    def number(value: Any) -> int | None:
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            return None
+
+    return {"done": number(raw.get("done")), "total": number(raw.get("total"))}
+
+
+# --- settings -------------------------------------------------------------------------------------
+
+
+@_admin_api("/api/admin/settings", methods=["GET"])
+def get_settings() -> ResponseReturnValue:
+    return jsonify(settings=_store().get_settings(g.tenant.client_key).as_json())
+
+
+@_admin_api("/api/admin/settings", methods=["PUT"])
+def put_settings() -> ResponseReturnValue:
+    """Replace the SLA field bindings and on-call webhook URL (422 with every error when invalid)."""
+    try:
+        saved = _store().save_settings(g.tenant.client_key, json_body(), g.user)
+    except SettingsError as exc:
+        return refuse(422, "invalid_settings", str(exc),
+                      errors=[{"path": p, "message": m} for p, m in exc.errors])
+    return jsonify(settings=saved.as_json())
