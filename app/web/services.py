@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from flask import Flask, current_app
 
@@ -23,7 +23,7 @@ def init_services(flask_app: Flask, settings: Settings) -> None:
 
 def services_of(flask_app: Flask) -> Services:
     """The services attached to `flask_app`."""
-    return flask_app.extensions[_KEY]
+    return cast("Services", flask_app.extensions[_KEY])
 
 
 def services() -> Services:
