@@ -100,7 +100,7 @@ class TenantStore:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def _upsert(self, values: dict[str, Any], replace: list[str], at: datetime) -> None:
+    def _upsert(self, values: dict[str, Any], replace: list[str], at: datetime) -> Tenant:
         with self._sessions.begin() as session:
             insert = upsert_for(session)(TenantRow.__table__).values(**values)
             update: dict[str, Any] = {name: insert.excluded[name] for name in replace}
@@ -113,6 +113,9 @@ class TenantStore:
                 state=INSTALLED, state_changed_at=at, updated_at=at, uninstalled_at=None
             )
             session.execute(insert.on_conflict_do_update(index_elements=["client_key"], set_=update))
+        tenant = self.get(values["client_key"])
+        assert tenant is not None
+        return tenant
 
     def install(
         self,
@@ -150,10 +153,7 @@ class TenantStore:
             "base_url", "display_url", "product_type", "description", "oauth_client_id",
             "entitlement_id", "entitlement_number", "platform", "shared_secret_encrypted",
         ]  # fmt: skip
-        self._upsert(values, replace, at)
-        tenant = self.get(client_key)
-        assert tenant is not None
-        return tenant
+        return self._upsert(values, replace, at)
 
     def install_forge(
         self,
@@ -181,10 +181,7 @@ class TenantStore:
             uninstalled_at=None,
             shared_secret_encrypted=None,
         )
-        self._upsert(values, ["base_url", "display_url", "installation_id", "cloud_id", "platform"], at)
-        tenant = self.get(client_key)
-        assert tenant is not None
-        return tenant
+        return self._upsert(values, ["base_url", "display_url", "installation_id", "cloud_id", "platform"], at)
 
     def set_state(self, client_key: str, state: str, at: datetime) -> Tenant | None:
         """Apply an enabled/disabled event unless the tenant is uninstalled or already saw a later one."""
