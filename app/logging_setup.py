@@ -101,7 +101,7 @@ class JsonFormatter(logging.Formatter):
             "message": redact(record.getMessage()),
         }
         if getattr(record, "tenant", None):
-            entry["tenant"] = record.tenant
+            entry["tenant"] = record.tenant  # type: ignore[attr-defined]
         for name, value in vars(record).items():
             if name not in _STANDARD_ATTRS and name != "tenant" and not name.startswith("_"):
                 entry[name] = value if isinstance(value, int | float | bool | type(None)) else redact(str(value))

@@ -98,6 +98,7 @@ class SiteSession(requests.Session):
         super().__init__()
         self.auth = auth
         self.max_redirects = 5
+        self._site_auth = auth
         self._base_url = auth.base_url
 
     def get_redirect_target(self, resp: requests.Response) -> str | None:
@@ -110,5 +111,4 @@ class SiteSession(requests.Session):
 
     def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: requests.Response) -> None:
         prepared_request.headers.pop("Authorization", None)
-        if self.auth is not None:
-            self.auth(prepared_request)  # a new token whose qsh names the new method and path
+        self._site_auth(prepared_request)  # a new token whose qsh names the new method and path

@@ -92,7 +92,8 @@ def _error_for(response: requests.Response) -> JiraError:
             body = {}
         body = body if isinstance(body, dict) else {}
         messages = [str(m) for m in body.get("errorMessages") or []]
-        errors = body.get("errors") if isinstance(body.get("errors"), dict) else {}
+        found = body.get("errors")
+        errors: dict[str, Any] = found if isinstance(found, dict) else {}
         detail = "; ".join(messages + [f"{k}: {v}" for k, v in errors.items()]) or "bad request"
         return JiraBadRequest(f"{where}: {detail}", error_messages=messages, errors=errors)
     if 300 <= status < 400:
