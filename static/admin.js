@@ -1,0 +1,555 @@
+// The admin settings page: a structured form and a JSON editor over one draft policy document,
+// validated and previewed live by the backend; saving creates a new immutable version.
+import { ApiError, api, download, el, formatInstant, resize, viewerTimeZone } from "./tw-api.js";
+
+const $ = (id) => document.getElementById(id);
+const PHASES = ["active", "mitigated", "stabilized", "paused", "closed"];
+const TARGET_LABELS = { first_response: "First response", resolution: "Resolution" };
+const BINDING_LABELS = {
+  first_response_due: "First response due", next_update_due: "Next update due",
+  resolution_due: "Resolution due", tier: "Tier", severity: "Severity",
+};
+const state = { draft: null, reference: null, site: { fields: [], statuses: [] }, active: null, errors: [], versions: [], settings: null };
+let previewTimer = null;
+let previewSeq = 0;
+
+// --- helpers ----------------------------------------------------------------------------------
+
+function banner(kind, text) {
+  $("tw-banner").className = `tw-banner tw-${kind}`;
+  $("tw-banner").textContent = text;
+}
+
+function steps(path) {
+  return path.split(".").map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+function getAt(path) {
+  let node = state.draft;
+  for (const s of steps(path)) {
+    if (node === null || node === undefined) return undefined;
+    node = node[s];
+  }
+  return node;
+}
+
+function setAt(path, value) {
+  const parts = steps(path);
+  let node = state.draft;
+  parts.slice(0, -1).forEach((s, i) => {
+    if (node[s] === undefined || node[s] === null) node[s] = typeof parts[i + 1] === "number" ? [] : {};
+    node = node[s];
+  });
+  const last = parts[parts.length - 1];
+  if (value === undefined) delete node[last];
+  else node[last] = value;
+}
+
+function targetText(value) {
+  if (value === undefined || value === null) return "";
+  if (typeof value === "string") return value;
+  if (value.best_effort) return "best_effort";
+  if (value.duration) return value.calendar ? `${value.duration} on ${value.calendar}` : value.duration;
+  return JSON.stringify(value);
+}
+
+function changed() {
+  syncJson();
+  schedulePreview();
+}
+
+// An input bound to a path of the draft; `parse` turns its text into the stored value.
+function input(path, label, { parse = (v) => v, format = (v) => (v ?? ""), type = "text", list, help } = {}) {
+  const id = `f-${path.replace(/[^A-Za-z0-9_-]/g, "_")}`;
+  const field = el("input", { id, type, "data-path": path, "aria-describedby": `${id}-error`, list, value: format(getAt(path)) });
+  field.addEventListener("input", () => { setAt(path, parse(field.value)); changed(); });
+  return el("div", { class: "tw-field" }, el("label", { for: id, text: label }), field,
+    help ? el("div", { class: "tw-subtlest", text: help }) : null, el("div", { class: "tw-error", id: `${id}-error` }));
+}
+
+function select(path, label, options, { allowEmpty = "", onchange } = {}) {
+  const id = `f-${path.replace(/[^A-Za-z0-9_-]/g, "_")}`;
+  const current = getAt(path) ?? "";
+  const known = options.some(([value]) => value === current);
+  const field = el("select", { id, "data-path": path, "aria-describedby": `${id}-error` },
+    allowEmpty !== null ? el("option", { value: "", text: allowEmpty || "—" }) : null,
+    !known && current ? el("option", { value: current, text: `${current} (not on this site)` }) : null,
+    options.map(([value, text]) => el("option", { value, text })));
+  field.value = current;
+  field.addEventListener("change", () => {
+    setAt(path, field.value || undefined);
+    if (onchange) onchange(field.value);
+    changed();
+  });
+  return el("div", { class: "tw-field" }, el("label", { for: id, text: label }), field, el("div", { class: "tw-error", id: `${id}-error` }));
+}
+
+function checkbox(path, label, defaultValue = false) {
+  const id = `f-${path.replace(/[^A-Za-z0-9_-]/g, "_")}`;
+  const box = el("input", { id, type: "checkbox", "data-path": path, checked: Boolean(getAt(path) ?? defaultValue) });
+  // a default-true flag must be written as false; a default-false flag is simply left out
+  box.addEventListener("change", () => { setAt(path, box.checked ? true : defaultValue ? false : undefined); changed(); });
+  return el("label", { for: id, class: "tw-check" }, box, ` ${label}`);
+}
+
+const listParse = (v) => {
+  const items = v.split(",").map((s) => s.trim()).filter(Boolean);
+  return items.length ? items : undefined;
+};
+const listFormat = (v) => (Array.isArray(v) ? v.join(", ") : v ?? "");
+
+// --- the form ---------------------------------------------------------------------------------
+
+function renderSeverities() {
+  $("tw-severities").replaceChildren(...(state.draft.severities || []).map((sev, i) =>
+    el("div", { class: "tw-row" },
+      input(`severities.${i}.name`, `${sev.id} name`),
+      input(`severities.${i}.aliases`, `${sev.id} aliases (comma-separated)`, { parse: listParse, format: listFormat }))));
+}
+
+function renderTiers() {
+  const severities = (state.draft.severities || []).map((s) => s.id);
+  const sections = Object.entries(state.draft.tiers || {}).map(([tierId, tier]) => {
+    const cadencePhases = [...new Set(severities.flatMap((sev) => Object.keys(tier[sev]?.update_cadence || {})))];
+    if (!cadencePhases.includes("active")) cadencePhases.unshift("active");
+    const head = el("tr", {}, el("th", { scope: "col", text: "Severity" }),
+      el("th", { scope: "col", text: "First response" }),
+      cadencePhases.map((p) => el("th", { scope: "col", text: `Update (${p})` })),
+      el("th", { scope: "col", text: "Resolution" }), el("th", { scope: "col", text: "Flags" }));
+    const rows = severities.map((sev) => {
+      const base = `tiers.${tierId}.${sev}`;
+      const cell = (path, label, opts) => el("td", {}, input(path, label, opts));
+      return el("tr", {},
+        el("th", { scope: "row", text: sev }),
+        cell(`${base}.first_response`, `${tierId} ${sev} first response`, { format: targetText }),
+        cadencePhases.map((p) => cell(`${base}.update_cadence.${p}`, `${tierId} ${sev} update (${p})`,
+          { format: targetText, parse: (v) => v.trim() || undefined })),
+        cell(`${base}.resolution`, `${tierId} ${sev} resolution`, { format: targetText }),
+        el("td", {}, checkbox(`${base}.eta_required`, "ETA in replies"), checkbox(`${base}.page_on_call`, "Page on-call")));
+    });
+    return el("div", { class: "tw-tier", "data-tier": tierId },
+      el("h3", { text: `Tier ${tierId}` }), input(`tiers.${tierId}.name`, "Tier name"),
+      el("div", { style: "overflow-x:auto" }, el("table", {}, el("thead", {}, head), el("tbody", {}, rows))));
+  });
+  $("tw-tiers").replaceChildren(...sections);
+  // screen readers get the per-cell labels; sighted users read the table headers
+  for (const label of $("tw-tiers").querySelectorAll("td label")) label.classList.add("tw-sr-only");
+}
+
+function renderCalendars() {
+  const regions = state.reference.holiday_regions;
+  const countries = Object.entries(regions).map(([code, r]) => [code, `${r.name} (${code})`]);
+  const cals = Object.entries(state.draft.calendars || {}).map(([calId, cal]) => {
+    const base = `calendars.${calId}`;
+    const subdivisionBox = el("div");
+    const renderSubdivisions = () => {
+      const country = getAt(`${base}.holidays.country`);
+      const subs = Object.entries(regions[country]?.subdivisions || {}).map(([code, name]) => [code, name === code ? code : `${name} (${code})`]);
+      subdivisionBox.replaceChildren(select(`${base}.holidays.subdivision`, "Subdivision", subs, { allowEmpty: "whole country" }));
+    };
+    renderSubdivisions();
+    const hours = Object.keys(cal.hours || {}).map((key) =>
+      input(`${base}.hours.${key}`, `Hours ${key}`, { format: listFormat, parse: (v) => (v.includes(",") ? listParse(v) : v.trim()) }));
+    return el("div", { class: "tw-calendar", "data-calendar": calId },
+      el("h3", { text: `Calendar ${calId}` }),
+      el("div", { class: "tw-row" },
+        input(`${base}.timezone`, "Time zone", { list: "tw-timezones" }),
+        input(`${base}.day_length`, "Business day length", { parse: (v) => v.trim() || undefined, help: "empty: the usual open hours of a day" })),
+      el("div", { class: "tw-row" }, hours),
+      el("div", { class: "tw-row" },
+        select(`${base}.holidays.country`, "Holidays of", countries, {
+          allowEmpty: "no holidays",
+          onchange: (v) => {
+            if (!v) setAt(`${base}.holidays`, undefined);
+            else setAt(`${base}.holidays.subdivision`, undefined);
+            renderSubdivisions();
+          },
+        }),
+        subdivisionBox),
+      checkbox(`${base}.holidays.closes_desk`, "Holidays close the desk", true),
+      el("div", { class: "tw-row" },
+        input(`${base}.closed_dates`, "Extra closed dates (YYYY-MM-DD, comma-separated)", { parse: listParse, format: listFormat }),
+        input(`${base}.open_dates`, "Extra open dates", { parse: listParse, format: listFormat })));
+  });
+  $("tw-calendars").replaceChildren(...cals);
+  $("tw-timezones").replaceChildren(...state.reference.timezones.map((tz) => el("option", { value: tz })));
+}
+
+function fieldOptions() {
+  return state.site.fields.map((f) => [f.id, `${f.name} (${f.id})`]);
+}
+
+function renderMapping() {
+  const tiers = Object.entries(state.draft.tiers || {}).map(([id, t]) => [id, t.name || id]);
+  const sevs = (state.draft.severities || []).map((s) => [s.id, s.name || s.id]);
+  const rules = (state.draft.mapping?.rules || []).map((rule, i) => {
+    const base = `mapping.rules.${i}`;
+    if ("field" in rule) {
+      return el("div", { class: "tw-row", "data-rule": i },
+        select(`${base}.field`, `Rule ${i + 1}: Jira field`, fieldOptions(), { allowEmpty: null }),
+        select(`${base}.sets`, "decides", [["severity", "severity"], ["tier", "tier"]], { allowEmpty: null }),
+        el("p", { class: "tw-subtlest", text: rule.values ? `values: ${Object.entries(rule.values).map(([k, v]) => `${k} → ${v}`).join(", ")}` : "matched against severity names and aliases" }));
+    }
+    const what = rule.organization ? "JSM organization" : rule.email_domain ? "reporter's e-mail domain" : "impact × urgency matrix";
+    const values = rule.organization || rule.email_domain;
+    return el("p", { "data-rule": i, text: `Rule ${i + 1}: ${what}${values ? ": " + Object.entries(values).map(([k, v]) => `${k} → ${v}`).join(", ") : ""} (edit in JSON)` });
+  });
+  $("tw-mapping").replaceChildren(...rules,
+    el("div", { class: "tw-row" },
+      select("mapping.default_tier", "Default tier", tiers),
+      select("mapping.default_severity", "Default severity", sevs)));
+}
+
+function renderPhases() {
+  const statuses = state.site.statuses;
+  const phases = [...new Set([...PHASES.filter((p) => p !== "active"), ...Object.keys(state.draft.phases || {})])];
+  $("tw-phases").replaceChildren(...phases.map((phase) => {
+    const path = `phases.${phase}.statuses`;
+    if (!statuses.length) return input(path, `Statuses meaning ${phase} (comma-separated)`, { parse: listParse, format: listFormat });
+    const chosen = new Set((getAt(path) || []).map((s) => s.toLowerCase()));
+    const boxes = statuses.map((s) => {
+      const id = `f-phase-${phase}-${s.id || s.name}`.replace(/[^A-Za-z0-9_-]/g, "_");
+      const box = el("input", { type: "checkbox", id, checked: chosen.has(s.name.toLowerCase()) });
+      box.addEventListener("change", () => {
+        const now = new Set((getAt(path) || []));
+        [...now].filter((n) => n.toLowerCase() === s.name.toLowerCase()).forEach((n) => now.delete(n));
+        if (box.checked) now.add(s.name);
+        setAt(path, now.size ? [...now] : undefined);
+        if (!now.size && !getAt(`phases.${phase}.categories`)) setAt(`phases.${phase}`, undefined);
+        changed();
+      });
+      return el("label", { for: id, class: "tw-check" }, box, ` ${s.name}`);
+    });
+    return el("fieldset", { "data-path": path }, el("legend", { text: `Statuses meaning ${phase}` }),
+      el("div", { class: "tw-row" }, boxes), el("div", { class: "tw-error" }));
+  }));
+}
+
+function renderActions() {
+  const actions = state.draft.actions || [];
+  if (!actions.length) {
+    $("tw-actions").replaceChildren(el("p", { class: "tw-subtlest", text: "No actions. Add them in the JSON editor (note, transition, set_field, page)." }));
+    return;
+  }
+  $("tw-actions").replaceChildren(...actions.map((a, i) => {
+    const base = `actions.${i}`;
+    const params = Object.keys(a.params || {}).map((p) => input(`${base}.params.${p}`, `${a.kind} ${p === "name" ? "transition name" : p}`));
+    return el("div", { class: "tw-row", "data-action": i }, el("p", { text: `On ${a.on}: ${a.kind}` }), params);
+  }));
+}
+
+function renderBindings() {
+  const bindings = state.settings.field_bindings || {};
+  const options = fieldOptions();
+  $("tw-bindings").replaceChildren(...state.reference.binding_keys.map((key) => {
+    const id = `s-binding-${key}`;
+    const current = bindings[key] || "";
+    const field = el("select", { id, "data-settings-path": `field_bindings.${key}`, "aria-describedby": `${id}-error` },
+      el("option", { value: "", text: "— not written to Jira —" }),
+      current && !options.some(([v]) => v === current) ? el("option", { value: current, text: current }) : null,
+      options.map(([v, t]) => el("option", { value: v, text: t })));
+    field.value = current;
+    return el("div", { class: "tw-field" }, el("label", { for: id, text: BINDING_LABELS[key] || key }), field, el("div", { class: "tw-error", id: `${id}-error` }));
+  }));
+  $("s-oncall").value = state.settings.oncall_webhook_url || "";
+}
+
+function renderForm() {
+  for (const path of ["name", "id"]) $(`f-${path}`).value = getAt(path) ?? "";
+  renderSeverities();
+  renderTiers();
+  renderCalendars();
+  renderMapping();
+  renderPhases();
+  renderActions();
+  syncJson(true);
+}
+
+function syncJson(force = false) {
+  const area = $("tw-json");
+  if (force || document.activeElement !== area) area.value = JSON.stringify(state.draft, null, 2);
+}
+
+function setDraft(document) {
+  state.draft = document;
+  renderForm();
+  schedulePreview(0);
+}
+
+// --- validation and preview --------------------------------------------------------------------
+
+function showErrors(errors) {
+  state.errors = errors;
+  for (const node of document.querySelectorAll("[data-path][aria-invalid]")) node.removeAttribute("aria-invalid");
+  for (const node of $("tw-editor").querySelectorAll(".tw-error")) {
+    if (node.id !== "tw-json-error") node.textContent = "";
+  }
+  const fields = [...document.querySelectorAll("#tw-editor [data-path]")];
+  const unplaced = [];
+  const byField = new Map();
+  for (const error of errors) {
+    let best = null;
+    for (const field of fields) {
+      const p = field.dataset.path;
+      if ((error.path === p || error.path.startsWith(p + ".")) && (!best || p.length > best.dataset.path.length)) best = field;
+    }
+    if (best) byField.set(best, [...(byField.get(best) || []), error.message]);
+    else unplaced.push(error);
+  }
+  for (const [field, messages] of byField) {
+    field.setAttribute("aria-invalid", "true");
+    const target = $(field.getAttribute("aria-describedby")) || field.parentElement.querySelector(".tw-error");
+    if (target) target.textContent = messages.join("; ");
+  }
+  $("tw-other-errors").replaceChildren(...unplaced.map((e) => el("div", { text: e.path ? `${e.path}: ${e.message}` : e.message })));
+  $("tw-save").disabled = errors.length > 0;
+  $("tw-error-count").textContent = errors.length
+    ? `${errors.length} problem${errors.length > 1 ? "s" : ""} to fix before saving.`
+    : "No problems found.";
+}
+
+function schedulePreview(delay = 350) {
+  clearTimeout(previewTimer);
+  previewTimer = setTimeout(runPreview, delay);
+}
+
+async function runPreview() {
+  const seq = ++previewSeq;
+  try {
+    const result = await api("POST", "/api/admin/preview", { document: state.draft });
+    if (seq !== previewSeq) return; // a newer draft is on its way
+    showErrors(result.errors);
+    if (result.valid) {
+      renderPreview(result);
+      renderStrip(result.calendars);
+    } else {
+      $("tw-preview").setAttribute("data-stale", "true");
+    }
+  } catch (err) {
+    banner("danger", `Preview failed: ${err.message}`);
+  }
+  resize();
+}
+
+function dueCell(iso, note) {
+  if (iso) return el("td", {}, el("time", { datetime: iso, text: formatInstant(iso) }));
+  return el("td", { class: "tw-subtlest", text: note || "best effort" });
+}
+
+function renderPreview(result) {
+  $("tw-preview-at").textContent = `A ticket opened now (${formatInstant(result.at)}) would be due… Times in ${viewerTimeZone()}.`;
+  const rows = result.rows.map((r) => el("tr", { "data-tier": r.tier, "data-severity": r.severity },
+    el("th", { scope: "row", text: `${r.tier_name} · ${r.severity_name}` }),
+    dueCell(r.first_response_due, r.notes.first_response),
+    dueCell(r.next_update_due, "—"),
+    dueCell(r.resolution_due, r.notes.resolution)));
+  $("tw-preview").removeAttribute("data-stale");
+  $("tw-preview").replaceChildren(el("table", { id: "tw-preview-table" },
+    el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "Tier · severity" }), el("th", { scope: "col", text: "First response" }),
+      el("th", { scope: "col", text: "Next update after a reply now" }), el("th", { scope: "col", text: "Resolution" }))),
+    el("tbody", {}, rows)));
+}
+
+function renderStrip(calendars) {
+  if (!calendars.length) {
+    $("tw-strip").replaceChildren(el("p", { class: "tw-subtlest", text: "Only the round-the-clock calendar is used." }));
+    return;
+  }
+  $("tw-strip").replaceChildren(...calendars.map((cal) => el("div", { "data-calendar": cal.id },
+    el("h3", { text: `${cal.id} (${cal.timezone})` }),
+    el("div", { class: "tw-strip", role: "list" }, cal.days.map((d) => {
+      const closed = d.open.length === 0;
+      const kind = d.holiday && closed ? "tw-holiday" : closed ? "tw-closed" : "";
+      const text = closed ? (d.closed_reason || "closed") : d.open.join(", ");
+      return el("div", { class: `tw-day ${kind}`, role: "listitem", title: d.holiday || text, "aria-label": `${d.weekday} ${d.date}: ${text}` },
+        el("b", { text: `${d.weekday} ${d.date.slice(5)}` }), closed ? (d.holiday ? `Holiday: ${d.holiday}` : text) : text);
+    })))));
+}
+
+// --- saving, versions ---------------------------------------------------------------------------
+
+async function save() {
+  if (state.errors.length) return;
+  $("tw-save").disabled = true;
+  try {
+    const result = await api("POST", "/api/admin/policy", { document: state.draft, note: $("tw-note").value });
+    banner("success", `Saved as version ${result.version.number}. New tickets use it from now on; open tickets keep theirs unless you re-apply.`);
+    $("tw-note").value = "";
+    await loadActive(false);
+    await loadVersions();
+  } catch (err) {
+    if (err instanceof ApiError && err.body.errors) showErrors(err.body.errors);
+    banner("danger", `Not saved: ${err.message}`);
+  } finally {
+    $("tw-save").disabled = state.errors.length > 0;
+  }
+}
+
+async function saveSettings() {
+  const body = { field_bindings: {}, oncall_webhook_url: $("s-oncall").value.trim() || null };
+  for (const node of $("tw-bindings").querySelectorAll("select")) body.field_bindings[node.dataset.settingsPath.split(".")[1]] = node.value;
+  for (const node of document.querySelectorAll("[data-settings-path]")) {
+    node.removeAttribute("aria-invalid");
+    const target = $(node.getAttribute("aria-describedby") || `${node.id}-error`);
+    if (target) target.textContent = "";
+  }
+  try {
+    state.settings = (await api("PUT", "/api/admin/settings", body)).settings;
+    banner("success", "Field settings saved.");
+  } catch (err) {
+    for (const e of err.body?.errors || []) {
+      const node = document.querySelector(`[data-settings-path="${e.path}"]`);
+      if (!node) continue;
+      node.setAttribute("aria-invalid", "true");
+      $(`${node.id}-error`).textContent = e.message;
+    }
+    banner("danger", `Field settings not saved: ${err.message}`);
+  }
+}
+
+function versionLabel(v) {
+  return v.is_default ? "built-in default" : `version ${v.number}`;
+}
+
+async function loadActive(replaceDraft = true) {
+  const result = await api("GET", "/api/admin/policy");
+  state.active = result.version;
+  state.settings = result.settings;
+  const v = result.version;
+  $("tw-active-version").textContent = v.is_default
+    ? `Active: the built-in ${v.document.name} preset (not saved yet).`
+    : `Active: version ${v.number} (${v.document.name}), saved ${formatInstant(v.created_at)}${v.created_by ? ` by ${v.created_by}` : ""}.`;
+  if (replaceDraft) setDraft(v.document);
+}
+
+async function showDiff(older, newer) {
+  const result = await api("GET", `/api/admin/versions/${older.id}/diff/${newer.id}`);
+  $("tw-diff").replaceChildren(el("h3", { text: `Changes from ${versionLabel(older)} to ${versionLabel(newer)}` }),
+    result.changes.length ? el("ul", { class: "tw-diff" }, result.changes.map((c) => el("li", { "data-kind": c.kind, text: c.text })))
+      : el("p", { class: "tw-subtlest", text: "No differences." }));
+  resize();
+}
+
+async function rollback(v) {
+  try {
+    const result = await api("POST", `/api/admin/versions/${v.id}/rollback`);
+    banner("success", `Rolled back: version ${result.version.number} is a copy of version ${v.number}.`);
+    await loadActive(true);
+    await loadVersions();
+  } catch (err) {
+    banner("danger", `Roll back failed: ${err.message}`);
+  }
+}
+
+async function reapply(v) {
+  const box = $("tw-reapply");
+  const bar = el("progress", { max: "1", value: "0", "aria-label": `Re-applying version ${v.number} to open tickets` });
+  const text = el("p", { class: "tw-subtlest", text: "Queued…" });
+  box.replaceChildren(el("h3", { text: `Re-apply version ${v.number} to open tickets` }), bar, text);
+  try {
+    await api("POST", `/api/admin/versions/${v.id}/reapply`);
+  } catch (err) {
+    text.textContent = `Could not queue: ${err.message}`;
+    return;
+  }
+  const poll = async () => {
+    const p = await api("GET", `/api/admin/versions/${v.id}/reapply`).catch(() => ({}));
+    if (p.total !== null && p.total !== undefined) {
+      bar.max = Math.max(p.total, 1);
+      bar.value = p.done || 0;
+      text.textContent = `${p.done || 0} of ${p.total} open tickets re-evaluated.`;
+      if ((p.done || 0) >= p.total) return;
+    }
+    setTimeout(poll, 1500);
+  };
+  poll();
+}
+
+async function loadVersions() {
+  state.versions = (await api("GET", "/api/admin/versions")).versions;
+  const rows = state.versions.map((v, i) => {
+    const older = state.versions[i + 1];
+    return el("tr", { "data-version": v.number },
+      el("td", { text: `${v.number}${i === 0 ? " (active)" : ""}` }),
+      el("td", {}, el("time", { datetime: v.created_at, text: formatInstant(v.created_at) }), v.created_by ? el("div", { class: "tw-subtlest", text: v.created_by }) : null),
+      el("td", { text: v.note || "" }),
+      el("td", {},
+        older ? el("button", { type: "button", class: "tw-subtle-button", text: "Changes", "aria-label": `Changes in version ${v.number}`, onclick: () => showDiff(older, v) }) : null,
+        i > 0 ? el("button", { type: "button", class: "tw-subtle-button", text: "Roll back", "aria-label": `Roll back to version ${v.number}`, onclick: () => rollback(v) }) : null,
+        el("button", { type: "button", class: "tw-subtle-button", text: "Export", "aria-label": `Export version ${v.number} as JSON`, onclick: () => download(`/api/admin/versions/${v.id}/export`, `policy-v${v.number}.json`) }),
+        el("button", { type: "button", class: "tw-subtle-button", text: "Re-apply", "aria-label": `Re-apply version ${v.number} to open tickets`, onclick: () => reapply(v) })));
+  });
+  $("tw-history").replaceChildren(...(rows.length ? rows : [el("tr", {}, el("td", { colspan: "4", class: "tw-subtlest", text: "Nothing saved yet: the built-in default is in force." }))]));
+}
+
+// --- start ----------------------------------------------------------------------------------------
+
+async function importFile(file) {
+  try {
+    const result = await api("POST", "/api/admin/import", { text: await file.text(), filename: file.name });
+    setDraft(result.document);
+    banner("info", `Imported ${file.name}${result.errors.length ? `: ${result.errors.length} problem(s) to fix` : ""}. Not saved yet.`);
+  } catch (err) {
+    banner("danger", `Could not import ${file.name}: ${err.message}`);
+  }
+}
+
+function wire() {
+  for (const path of ["name", "id"]) {
+    $(`f-${path}`).addEventListener("input", (e) => { setAt(path, e.target.value); changed(); });
+  }
+  $("tw-load-preset").addEventListener("click", async () => {
+    const id = $("tw-preset").value;
+    const result = await api("GET", `/api/admin/presets/${encodeURIComponent(id)}`);
+    setDraft(result.document);
+    banner("info", `Loaded the ${result.document.name} preset. Not saved yet.`);
+  });
+  $("tw-import").addEventListener("change", (e) => e.target.files[0] && importFile(e.target.files[0]));
+  $("tw-json").addEventListener("input", () => {
+    clearTimeout(previewTimer);
+    previewTimer = setTimeout(() => {
+      try {
+        const doc = JSON.parse($("tw-json").value);
+        $("tw-json-error").textContent = "";
+        $("tw-json").removeAttribute("aria-invalid");
+        state.draft = doc;
+        const active = document.activeElement;
+        renderSeverities(); renderTiers(); renderCalendars(); renderMapping(); renderPhases(); renderActions();
+        if (active) active.focus();
+        runPreview();
+      } catch (err) {
+        $("tw-json-error").textContent = `Not valid JSON: ${err.message}`;
+        $("tw-json").setAttribute("aria-invalid", "true");
+        $("tw-save").disabled = true;
+      }
+    }, 400);
+  });
+  $("tw-save").addEventListener("click", save);
+  $("tw-save-settings").addEventListener("click", saveSettings);
+}
+
+async function start() {
+  try {
+    const [reference, site] = await Promise.all([api("GET", "/api/admin/reference"), api("GET", "/api/admin/site")]);
+    state.reference = reference;
+    state.site = site;
+    if (site.message) banner("info", site.message);
+    $("tw-preset").replaceChildren(...reference.presets.map((p) => el("option", { value: p.id, text: p.name, title: p.description })));
+    wire();
+    $("tw-editor").hidden = false;
+    await loadActive(true);
+    renderBindings();
+    await loadVersions();
+  } catch (err) {
+    $("tw-active-version").textContent = "";
+    if (err instanceof ApiError && err.status === 403) {
+      banner("danger", "Only Jira administrators can see and change Tierwise's settings.");
+      $("tw-banner").dataset.refused = "true";
+    } else {
+      banner("danger", `Could not load the settings: ${err.message}`);
+    }
+  }
+  resize();
+}
+
+start();

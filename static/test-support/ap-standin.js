@@ -1,0 +1,16 @@
+// A minimal stand-in for Atlassian's all.js, for browser tests only (never served in production pages:
+// tests answer the all.js URL with this file). The test sets window.__TW_AP = {token, user, context}.
+(function () {
+  const config = () => window.__TW_AP || {};
+  window.AP = {
+    context: {
+      getToken(cb) { setTimeout(() => cb(config().token), 0); },
+      getContext(cb) { setTimeout(() => cb(config().context || {}), 0); },
+    },
+    user: {
+      getCurrentUser(cb) { setTimeout(() => cb({ atlassianAccountId: config().user }), 0); },
+    },
+    resize() { window.__TW_AP_RESIZES = (window.__TW_AP_RESIZES || 0) + 1; },
+    sizeToParent() {},
+  };
+})();
