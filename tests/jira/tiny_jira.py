@@ -17,6 +17,7 @@ class Seen:
     query: str
     headers: dict[str, str]
     body: Any
+    raw: bytes = b""
 
 
 @dataclass
@@ -40,7 +41,7 @@ class TinyJira:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 stub.seen.append(Seen(self.command, parts.path, parts.query, dict(self.headers.items()),
-                                      json.loads(raw) if raw else None))
+                                      json.loads(raw) if raw else None, raw))
                 answer = stub.answers.get((self.command, parts.path), Answer(body={}))
                 payload = b"" if answer.body is None else json.dumps(answer.body).encode()
                 self.send_response(answer.status)
