@@ -1,0 +1,70 @@
+"""When and how a job that hit a Jira failure runs again.
+
+- 429: after Jira's `Retry-After` (else `X-RateLimit-Reset`; the door reads both into
+  `JiraRateLimited.retry_after`), else exponential backoff with full jitter.
+- 5xx, timeouts, connection errors: exponential backoff with jitter.
+- 401/403/404/400: never retried (the caller records an audit entry and gives up).
+
+A retry is a new rq job scheduled with `enqueue_in` (the worker runs with `--with-scheduler`),
+carrying `attempt + 1`; each attempt builds its Jira calls afresh, so every request is signed
+with a fresh Connect JWT. After `MAX_ATTEMPTS` the job gives up.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from rq import Queue, get_current_job
+
+from app.jira.errors import JiraError, JiraRateLimited, JiraUnavailable
+
+log = logging.getLogger(__name__)
+
+#: Attempts a job makes before giving up (the first run included).
+MAX_ATTEMPTS = 8
+#: First backoff step, in seconds; doubled per attempt.
+BACKOFF_BASE_SECONDS = 1.0
+#: Longest wait between two attempts (and the cap on a server-requested wait).
+BACKOFF_CAP_SECONDS = 300.0
+#: rq job timeout of a retried job, in seconds.
+RETRY_JOB_TIMEOUT = 180
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for failures worth another attempt: rate limits, 5xx, timeouts, connection errors."""
+    return isinstance(exc, JiraRateLimited | JiraUnavailable)
+
+
+def backoff_seconds(attempt: int, *, rng: random.Random | None = None) -> float:
+    """Full-jitter exponential backoff for `attempt` (0-based): uniform in [base·2^n / 2, base·2^n]."""
+    ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * (2**attempt))
+    return (rng or random).uniform(ceiling / 2, ceiling)
+
+
+def retry_delay(exc: JiraError, attempt: int, *, rng: random.Random | None = None) -> float | None:
+    """Seconds to wait before attempt `attempt + 1`, or None when `exc` must not be retried."""
+    if attempt + 1 >= MAX_ATTEMPTS or not is_transient(exc):
+        return None
+    if isinstance(exc, JiraRateLimited) and exc.retry_after is not None:
+        # A little jitter on top, so a burst of jobs told the same instant does not return as one.
+        return min(BACKOFF_CAP_SECONDS, exc.retry_after + (rng or random).uniform(0, 0.5))
+    return backoff_seconds(attempt, rng=rng)
+
+
+def schedule_retry(
+    func: str, args: tuple[Any, ...], attempt: int, delay: float, *, fallback_queue: Queue,
+    kwargs: Mapping[str, Any] | None = None,
+) -> None:
+    """Enqueue `func(*args, attempt=attempt + 1)` on the current job's queue after `delay` seconds."""
+    job = get_current_job()
+    queue = Queue(job.origin, connection=job.connection) if job is not None else fallback_queue
+    call_kwargs = {**(kwargs or {}), "attempt": attempt + 1}
+    if delay <= 0:
+        queue.enqueue(func, *args, **call_kwargs, job_timeout=RETRY_JOB_TIMEOUT)
+    else:
+        queue.enqueue_in(timedelta(seconds=delay), func, *args, **call_kwargs, job_timeout=RETRY_JOB_TIMEOUT)
+    log.info("%s%r: attempt %d in %.1f s", func, args, attempt + 2, delay)
