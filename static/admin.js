@@ -133,7 +133,7 @@ function renderTiers() {
   });
   $("tw-tiers").replaceChildren(...sections);
   // screen readers get the per-cell labels; sighted users read the table headers
-  for (const label of $("tw-tiers").querySelectorAll("td label")) label.classList.add("tw-sr-only");
+  for (const label of $("tw-tiers").querySelectorAll("td .tw-field > label")) label.classList.add("tw-sr-only");
 }
 
 function renderCalendars() {
@@ -272,6 +272,7 @@ function syncJson(force = false) {
 
 function setDraft(document) {
   state.draft = document;
+  if (state.reference.presets.some((p) => p.id === document.id)) $("tw-preset").value = document.id;
   renderForm();
   schedulePreview(0);
 }

@@ -15,9 +15,16 @@ const banner = document.getElementById("tw-banner");
 const issueId = document.body.dataset.issueId;
 let countdowns = [];
 
-function lozenge(state, note) {
+function lozenge(t, phase) {
+  const state = t.state;
   const s = STATES[state] || { icon: "?", text: state };
-  const text = state === "none" && note ? "Best effort" : s.text;
+  let text = s.text;
+  if (state === "none") {
+    // "none" means different things: say which
+    if (phase === "closed") text = "Not due";
+    else if (t.id === "next_update") text = "Not started";
+    else text = "Best effort";
+  }
   return el("span", { class: `tw-lozenge tw-state-${state}`, "data-state": state },
     el("span", { "aria-hidden": "true", text: s.icon }), text);
 }
@@ -40,9 +47,9 @@ function tick() {
   }
 }
 
-function targetRow(t) {
+function targetRow(t, phase) {
   const row = el("div", { class: "tw-target", "data-target": t.id, role: "group", "aria-label": t.label });
-  row.append(el("span", { class: "tw-target-name", text: t.label }), lozenge(t.state, t.note));
+  row.append(el("span", { class: "tw-target-name", text: t.label }), lozenge(t, phase));
   let line;
   if (t.state === "met") {
     line = `Met ${formatInstant(t.met_at)}`;
@@ -102,7 +109,7 @@ function render(data) {
     el("span", { class: "tw-chip", id: "tw-tier", text: `Tier: ${data.tier.name}` }),
     el("span", { class: "tw-chip", id: "tw-severity", title: data.severity.definition, text: `Severity: ${data.severity.name}` }),
     el("span", { class: "tw-chip", text: `Phase: ${data.phase}` })));
-  body.append(el("div", { id: "tw-targets" }, data.targets.map(targetRow)));
+  body.append(el("div", { id: "tw-targets" }, data.targets.map((t) => targetRow(t, data.phase))));
   body.append(el("p", { class: "tw-subtlest", text: `Times in your time zone (${viewerTimeZone()}).` }));
   body.append(why(data));
   body.append(el("h3", { text: "Recent actions" }), audit(data.audit));

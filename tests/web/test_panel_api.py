@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from pages_kit import AGENT_ID, CLIENT_KEY, Api, FakeDirectory, install_tenant
 
 from app import create_app

@@ -1,0 +1,176 @@
+"""Browser fixtures: the app under a real gunicorn on 127.0.0.1, installed into a running Jira
+stand-in (so admin checks go through its permissions API), and Debian's chromium via Playwright.
+
+Atlassian's `all.js` is answered with `static/test-support/ap-standin.js`; any other request that
+leaves 127.0.0.1 is aborted, so the suite never reaches the internet.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from app.bootstrap import Services
+from app.connect.qsh import CONTEXT_QSH, query_string_hash
+from app.connect.tokens import mint_token
+from app.settings import Settings
+
+REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+AP_STANDIN = REPO_ROOT / "static" / "test-support" / "ap-standin.js"
+ALL_JS = "https://connect-cdn.atl-paas.net/all.js"
+CHROMIUM = "/usr/bin/chromium"
+#: Seconds the app may take to start and migrate.
+START_TIMEOUT_S = 30
+#: The viewer's time zone in the browser (deadlines are shown in it, not in UTC or the desk's zone).
+VIEWER_TIME_ZONE = "Europe/Berlin"
+#: Lifetime of the tokens the tests hand the pages (long enough for the slowest test).
+TOKEN_TTL_S = 600
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Site:
+    """The app under gunicorn, installed into the stand-in."""
+
+    app_url: str
+    jira: Any
+    client_key: str
+    shared_secret: str
+    services: Services
+
+    def page_token(self, path: str, query: str = "", user: str | None = None) -> str:
+        """A page-load token as Jira puts in an iframe's URL (qsh bound to this GET)."""
+        return mint_token(issuer=self.client_key, secret=self.shared_secret, now=datetime.now(UTC),
+                          qsh=query_string_hash("GET", path, query), subject=user, ttl=TOKEN_TTL_S)
+
+    def context_token(self, user: str | None) -> str:
+        """What `AP.context.getToken()` returns inside the page."""
+        return mint_token(issuer=self.client_key, secret=self.shared_secret, now=datetime.now(UTC),
+                          qsh=CONTEXT_QSH, subject=user, ttl=TOKEN_TTL_S)
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    from standin import JiraStandin
+
+    if not Path(CHROMIUM).exists():
+        subprocess.run(["bash", str(REPO_ROOT / ".ci" / "ensure-chromium")], check=True)
+    instance = tmp_path_factory.mktemp("browser-instance")
+    port = _free_port()
+    with JiraStandin() as jira:
+        env = {
+            **os.environ,
+            "TIERWISE_INSTANCE_DIR": str(instance),
+            "APP_BASE_URL": f"http://127.0.0.1:{port}",
+            "PORT": str(port),
+            "CONNECT_INSTALL_KEYS_URL": jira.install_keys_url,
+            "TIERWISE_SECRET_KEY": "q6aYb4V2o2Yq3wqzq7sM2s6WJ9yq1Yx0c1Jt0a0v1pQ=",
+            "LOG_FORMAT": "text",
+        }
+        for name in ("DATABASE_URL", "REDIS_URL"):
+            env.pop(name, None)
+        gunicorn = Path(sys.executable).parent / "gunicorn"
+        log = (instance / "gunicorn.log").open("w")
+        proc = subprocess.Popen(
+            [str(gunicorn), "-b", f"127.0.0.1:{port}", "-w", "1", "--threads", "8", "app:create_app()"],
+            cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        app_url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + START_TIMEOUT_S
+            while True:
+                try:
+                    if requests.get(f"{app_url}/atlassian-connect.json", timeout=2).ok:
+                        break
+                except requests.ConnectionError:
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"gunicorn did not start: {(instance / 'gunicorn.log').read_text()[-2000:]}")
+                time.sleep(0.2)
+            installed = jira.install_app(f"{app_url}/atlassian-connect.json")
+            services = Services(Settings.from_env({k: v for k, v in env.items() if isinstance(v, str)}))
+            yield Site(app_url, jira, installed.client_key, installed.shared_secret, services)
+            services.close()
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            log.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def open_page(browser: Any, site: Site) -> Iterator[Any]:
+    """`open_page(path, query, user, dark=False)`: a fresh page inside a stand-in `AP`, at the app's URL."""
+    contexts: list[Any] = []
+    ap_js = AP_STANDIN.read_text()
+
+    def _open(path: str, query: str = "", user: str | None = None, *, dark: bool = False) -> Any:
+        context = browser.new_context(viewport={"width": 1280, "height": 900} if path == "/admin" else {"width": 380, "height": 900},
+                                      color_scheme="dark" if dark else "light", timezone_id=VIEWER_TIME_ZONE)
+        contexts.append(context)
+
+        def guard(route: Any) -> None:
+            url = route.request.url
+            if url == ALL_JS:
+                route.fulfill(status=200, content_type="application/javascript", body=ap_js)
+            elif url.startswith(site.app_url):
+                route.continue_()
+            else:
+                route.abort()
+
+        context.route("**/*", guard)
+        page = context.new_page()
+        config = {"token": site.context_token(user), "user": user}
+        page.add_init_script(f"window.__TW_AP = {_json(config)};")
+        token = site.page_token(path, query, user)
+        sep = "&" if query else ""
+        page.goto(f"{site.app_url}{path}?{query}{sep}jwt={token}")
+        return page
+
+    yield _open
+    for context in contexts:
+        context.close()
+
+
+def _json(value: Any) -> str:
+    import json
+
+    return json.dumps(value)
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

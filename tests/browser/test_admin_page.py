@@ -1,0 +1,82 @@
+"""The admin settings page in a real browser: presets, live preview, errors at their field, saving."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import REPO_ROOT, Site
+from playwright.sync_api import expect
+
+from standin import ADMIN, AGENT
+
+pytestmark = pytest.mark.browser
+
+SEV1_FIRST = '[data-path="tiers.standard.sev1.first_response"]'
+SEV1_PREVIEW = '#tw-preview-table tr[data-tier="standard"][data-severity="sev1"] td:nth-of-type(1)'
+
+
+def test_an_admin_edits_previews_and_saves_a_policy(open_page: Any, site: Site, artifacts: Path) -> None:
+    page = open_page("/admin", user=ADMIN.account_id)
+    expect(page.locator("#tw-editor")).to_be_visible()
+    expect(page.locator("#tw-active-version")).to_contain_text("built-in")
+
+    page.select_option("#tw-preset", "mulesight")
+    page.click("#tw-load-preset")
+    expect(page.locator("#f-name")).to_have_value("MuleSight")
+    expect(page.locator(SEV1_FIRST)).to_have_value("8h on melbourne")
+    expect(page.locator(SEV1_PREVIEW)).to_be_visible()
+    expect(page.locator('#tw-strip [data-calendar="melbourne"]')).to_be_visible()
+    before = page.locator(SEV1_PREVIEW).inner_text()
+
+    # change a target: the preview follows (server-side, debounced)
+    page.fill(SEV1_FIRST, "2h on 24x7")
+    expect(page.locator(SEV1_PREVIEW)).not_to_have_text(before)
+    after = page.locator(SEV1_PREVIEW).inner_text()
+
+    # an invalid duration: the error shows at that field and saving is off
+    page.fill(SEV1_FIRST, "4x on melbourne")
+    error = page.locator("#f-tiers_standard_sev1_first_response-error")
+    expect(error).to_contain_text('"4x" is not a duration')
+    expect(page.locator(SEV1_FIRST)).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#tw-save")).to_be_disabled()
+    page.screenshot(path=str(artifacts / "admin-error-light.png"), full_page=True)
+
+    page.fill(SEV1_FIRST, "2h on 24x7")
+    expect(error).to_be_empty()
+    expect(page.locator(SEV1_PREVIEW)).to_have_text(after)
+    expect(page.locator("#tw-save")).to_be_enabled()
+    page.fill("#tw-note", "Sev-1 answered within 2 hours")
+    page.click("#tw-save")
+    expect(page.locator("#tw-banner")).to_contain_text("Saved as version 1")
+    expect(page.locator('#tw-history tr[data-version="1"]')).to_contain_text("Sev-1 answered within 2 hours")
+
+    page.reload()
+    expect(page.locator(SEV1_FIRST)).to_have_value("2h on 24x7")
+    expect(page.locator("#tw-active-version")).to_contain_text("version 1")
+    page.screenshot(path=str(artifacts / "admin-light.png"), full_page=True)
+    page.screenshot(path=str(artifacts / "admin-light-top.png"))
+    shutil.copy(artifacts / "admin-light-top.png", REPO_ROOT / "docs" / "screenshots" / "admin-light.png")
+    stored = site.services.tenants.get(site.client_key)
+    assert stored is not None
+    from app.storage.policies import PolicyStore
+
+    active = PolicyStore(site.services.session_factory).active(site.client_key)
+    assert active is not None and active.document["tiers"]["standard"]["sev1"]["first_response"] == "2h on 24x7"
+    assert active.created_by == ADMIN.account_id
+
+
+def test_the_admin_page_in_dark_mode(open_page: Any, artifacts: Path) -> None:
+    page = open_page("/admin", user=ADMIN.account_id, dark=True)
+    expect(page.locator("#tw-preview-table")).to_be_visible()
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(34, 39, 43)"  # the dark surface, not white
+    page.screenshot(path=str(artifacts / "admin-dark.png"), full_page=False)
+
+
+def test_a_non_admin_is_refused(open_page: Any) -> None:
+    page = open_page("/admin", user=AGENT.account_id)
+    expect(page.locator("#tw-banner")).to_contain_text("Only Jira administrators")
+    expect(page.locator("#tw-editor")).to_be_hidden()

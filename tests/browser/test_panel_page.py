@@ -1,0 +1,89 @@
+"""The issue SLA panel in a real browser: deadlines of a seeded ticket, a moving countdown, states."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import REPO_ROOT, Site
+from playwright.sync_api import expect
+
+from app.schemas.presets import preset_document
+from app.storage.audit import AuditLog
+from app.storage.policies import PolicyStore
+from app.storage.tickets import TicketRecord, TicketStore
+from standin import AGENT
+
+pytestmark = pytest.mark.browser
+
+
+def seed(site: Site, issue_id: str, created_ago: timedelta, **changes: Any) -> TicketRecord:
+    """A ticket under the Confluence Health Check policy (24x7 Sev-1 targets: independent of the hour)."""
+    store = PolicyStore(site.services.session_factory)
+    doc = preset_document("confluence-health-check")
+    active = store.active(site.client_key)
+    version = active if active and active.document.get("id") == doc["id"] else store.save(site.client_key, doc, None)
+    record = TicketRecord(
+        tenant_key=site.client_key, issue_id=issue_id, issue_key=f"SUP-{issue_id}",
+        created_at=datetime.now(UTC) - created_ago, policy_version_id=version.id, tier="standard", severity="sev1",
+        tier_rule="default tier standard", severity_rule="rule 1: field priority = 'Highest' → sev1", **changes,
+    )
+    return TicketStore(site.services.session_factory).save(record, 0)
+
+
+def open_panel(open_page: Any, issue_id: str, *, dark: bool = False) -> Any:
+    return open_page("/panel", f"issueKey=SUP-{issue_id}&issueId={issue_id}", AGENT.account_id, dark=dark)
+
+
+def test_the_panel_shows_deadlines_with_a_moving_countdown(open_page: Any, site: Site, artifacts: Path) -> None:
+    now = datetime.now(UTC)
+    reply = now - timedelta(minutes=20)
+    seed(site, "20001", timedelta(hours=3), replies=(reply,), first_reply_at=reply, last_update_at=reply)
+    audit = AuditLog(site.services.session_factory)
+    audit.record(site.client_key, "20001", "fields_written", {"target": "first_response", "deadline": "…"}, now - timedelta(hours=3))
+    audit.record(site.client_key, "20001", "eta_comment", {"next_update": "in 60 minutes"}, reply)
+    page = open_panel(open_page, "20001")
+
+    expect(page.locator("#tw-tier")).to_have_text("Tier: Standard")
+    expect(page.locator("#tw-severity")).to_have_text("Severity: Critical")
+    first = page.locator('[data-target="first_response"]')
+    expect(first.locator("[data-state]")).to_have_text("✔Met")
+    update = page.locator('[data-target="next_update"]')
+    expect(update.locator("[data-state]")).to_contain_text("On track")
+    expect(update.locator("time")).to_contain_text("GMT+1")  # the viewer's zone (Berlin in November), not UTC
+    countdown = page.locator('[data-countdown="next_update"]')
+    expect(countdown).to_contain_text("left")
+    shown = countdown.inner_text()
+    expect(countdown).not_to_have_text(shown)  # it ticks
+    expect(page.locator("#tw-audit li")).to_have_count(2)
+    page.click("#tw-why summary")
+    expect(page.locator("#tw-why")).to_contain_text("Severity: rule 1: field priority")
+    page.screenshot(path=str(artifacts / "panel-light.png"), full_page=True)
+    shutil.copy(artifacts / "panel-light.png", REPO_ROOT / "docs" / "screenshots" / "panel-light.png")
+
+
+def test_breached_and_paused_states_render_in_words(open_page: Any, site: Site, artifacts: Path) -> None:
+    seed(site, "20002", timedelta(hours=30))
+    page = open_panel(open_page, "20002", dark=True)
+    breached = page.locator('[data-target="first_response"]')
+    expect(breached.locator("[data-state=breached]")).to_have_text("✖Breached")
+    expect(breached.locator('[data-countdown="first_response"]')).to_contain_text("overdue")
+    page.screenshot(path=str(artifacts / "panel-dark.png"), full_page=True)
+
+    now = datetime.now(UTC)
+    seed(site, "20003", timedelta(hours=2), phase="paused", phase_changes=((now - timedelta(minutes=30), "paused"),))
+    page = open_panel(open_page, "20003")
+    paused = page.locator('[data-target="first_response"]')
+    expect(paused.locator("[data-state=paused]")).to_have_text("⏸Paused")
+    expect(paused).to_contain_text("Clock stopped with 22h")
+    page.click("#tw-why summary")
+    expect(page.locator("#tw-why")).to_contain_text("Paused since")
+    page.screenshot(path=str(artifacts / "panel-paused-light.png"), full_page=True)
+
+
+def test_an_untracked_issue_says_so(open_page: Any) -> None:
+    page = open_panel(open_page, "99999")
+    expect(page.locator("#tw-panel-body")).to_contain_text("Tierwise has not seen this ticket yet")
