@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
+import app.storage.audit  # noqa: F401  (registers the audit table on Base.metadata)
+import app.storage.tickets  # noqa: F401  (registers the ticket tables on Base.metadata)
 from app.storage.models import Base
 
 target_metadata = Base.metadata

@@ -57,6 +57,8 @@ class TenantRow(Base):
     state: Mapped[str] = mapped_column(sa.String(16), index=True)
     state_changed_at: Mapped[datetime]
     installed_at: Mapped[datetime]
+    #: When the latest installed event (first install or reinstall) was signed; older uninstalls are stale.
+    last_installed_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
     uninstalled_at: Mapped[datetime | None]
     #: Fernet token of the Connect sharedSecret (None for Forge tenants).

@@ -110,7 +110,11 @@ class TenantStore:
                 (table.state == UNINSTALLED, insert.excluded.installed_at), else_=table.installed_at
             )
             update.update(
-                state=INSTALLED, state_changed_at=at, updated_at=at, uninstalled_at=None
+                state=INSTALLED,
+                state_changed_at=at,
+                last_installed_at=at,
+                updated_at=at,
+                uninstalled_at=None,
             )
             session.execute(insert.on_conflict_do_update(index_elements=["client_key"], set_=update))
         tenant = self.get(values["client_key"])
@@ -145,6 +149,7 @@ class TenantStore:
             state=INSTALLED,
             state_changed_at=at,
             installed_at=at,
+            last_installed_at=at,
             updated_at=at,
             uninstalled_at=None,
             shared_secret_encrypted=self._secrets.encrypt(shared_secret),
@@ -177,6 +182,7 @@ class TenantStore:
             state=INSTALLED,
             state_changed_at=at,
             installed_at=at,
+            last_installed_at=at,
             updated_at=at,
             uninstalled_at=None,
             shared_secret_encrypted=None,
@@ -204,7 +210,12 @@ class TenantStore:
         with self._sessions.begin() as session:
             session.execute(
                 sa.update(TenantRow)
-                .where(TenantRow.client_key == client_key, TenantRow.state != UNINSTALLED)
+                .where(
+                    TenantRow.client_key == client_key,
+                    TenantRow.state != UNINSTALLED,
+                    # A stale uninstall, signed before the latest (re)install, must not undo it.
+                    sa.or_(TenantRow.last_installed_at.is_(None), TenantRow.last_installed_at <= at),
+                )
                 .values(state=UNINSTALLED, state_changed_at=at, updated_at=at, uninstalled_at=at)
             )
         return self.get(client_key)

@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("state", sa.String(16), nullable=False),
         sa.Column("state_changed_at", _TS, nullable=False),
         sa.Column("installed_at", _TS, nullable=False),
+        sa.Column("last_installed_at", _TS, nullable=True),
         sa.Column("updated_at", _TS, nullable=False),
         sa.Column("uninstalled_at", _TS, nullable=True),
         sa.Column("shared_secret_encrypted", sa.Text, nullable=True),

@@ -154,6 +154,16 @@ def test_final_state_does_not_depend_on_arrival_order(
     assert tenant is not None and tenant.state == final
 
 
+def test_a_stale_uninstall_does_not_undo_a_later_reinstall(store: TenantStore) -> None:
+    _install(store)
+    store.install(KEY, shared_secret="fresh", base_url="https://renamed.atlassian.net", at=T0 + timedelta(minutes=5))
+    assert store.uninstall(KEY, T0 + timedelta(minutes=2)) is not None  # signed before the reinstall
+    tenant = store.get(KEY)
+    assert tenant is not None and tenant.state == "installed" and tenant.shared_secret == "fresh"
+    store.uninstall(KEY, T0 + timedelta(minutes=6))
+    assert store.get(KEY).state == "uninstalled"  # type: ignore[union-attr]
+
+
 def test_state_changes_for_unknown_tenants_change_nothing(store: TenantStore, engine: Engine) -> None:
     assert store.set_state("nobody", "enabled", T0) is None
     assert store.uninstall("nobody", T0) is None
