@@ -113,12 +113,9 @@ class TenantContext:
     @cached_property
     def jira(self) -> JiraGateway:
         """The Jira door for this tenant (each request signed with a fresh JWT)."""
-        from app.jira.client import client_for
+        from jobs.bootstrap import jira_for
 
-        token = None
-        if self.tenant.platform == "forge" and self.tenant.installation_id:
-            token = self.stores.services.system_tokens.load_system_token(self.tenant.installation_id)
-        return client_for(self.tenant, self.stores.services.settings, system_token=token)
+        return jira_for(self.tenant)
 
     def policy_for(self, version_id: int | None) -> tuple[PolicyVersion, Policy]:
         """The version a ticket started under (the tenant's current one when unknown or gone)."""
