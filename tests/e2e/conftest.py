@@ -5,6 +5,7 @@ and the embedded SQLite database shared by all of them. Every subprocess is kill
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -94,10 +95,8 @@ class Stack:
 
     def kill(self, proc: subprocess.Popen[bytes]) -> None:
         """SIGKILL a process (and its scheduler child): no clean-up runs."""
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         proc.wait(timeout=10)
 
     def stop(self) -> None:
@@ -186,7 +185,7 @@ def stack(redis_url: str, tmp_path: Path) -> Iterator[Stack]:
         )
         stack = Stack(jira, clock, env, tmp_path)
         try:
-            stack.services.engine  # migrate the embedded database once, before the processes race for it
+            _ = stack.services.engine  # migrate the embedded database once, before the processes race for it
             stack.start_web()
             yield stack
         finally:
