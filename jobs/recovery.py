@@ -59,7 +59,8 @@ def worker_alive(connection: redis.Redis, worker_name: str, *, hostname: str | N
         return False
     if data.get(b"death"):
         return False
-    host = (data.get(b"hostname") or b"").decode()
+    raw_host = data.get(b"hostname") or b""
+    host = raw_host.decode() if isinstance(raw_host, bytes) else str(raw_host)
     pid = data.get(b"pid")
     if host == (hostname or socket.gethostname()) and pid:
         return _pid_alive(int(pid))
