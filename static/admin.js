@@ -254,7 +254,7 @@ function renderBindings() {
   $("s-oncall").value = state.settings.oncall_webhook_url || "";
 }
 
-function renderForm() {
+function renderFormFields() {
   for (const path of ["name", "id"]) $(`f-${path}`).value = getAt(path) ?? "";
   renderSeverities();
   renderTiers();
@@ -262,6 +262,10 @@ function renderForm() {
   renderMapping();
   renderPhases();
   renderActions();
+}
+
+function renderForm() {
+  renderFormFields();
   syncJson(true);
 }
 
@@ -514,9 +518,7 @@ function wire() {
         $("tw-json-error").textContent = "";
         $("tw-json").removeAttribute("aria-invalid");
         state.draft = doc;
-        const active = document.activeElement;
-        renderSeverities(); renderTiers(); renderCalendars(); renderMapping(); renderPhases(); renderActions();
-        if (active) active.focus();
+        renderFormFields(); // the textarea keeps focus: it is not re-rendered
         runPreview();
       } catch (err) {
         $("tw-json-error").textContent = `Not valid JSON: ${err.message}`;

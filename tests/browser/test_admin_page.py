@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import shutil
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import REPO_ROOT, Site
@@ -80,3 +83,39 @@ def test_a_non_admin_is_refused(open_page: Any) -> None:
     page = open_page("/admin", user=AGENT.account_id)
     expect(page.locator("#tw-banner")).to_contain_text("Only Jira administrators")
     expect(page.locator("#tw-editor")).to_be_hidden()
+
+
+TINY_YAML = """\
+id: tiny
+name: Tiny desk
+calendars:
+  office:
+    timezone: Europe/Vienna
+    hours: {mon-fri: "08:00-16:00"}
+    holidays: {country: AT, subdivision: "9"}
+    closed_dates: ["{closed}"]
+severities:
+  - {id: sev1, name: Critical}
+tiers:
+  gold:
+    name: Gold
+    sev1: {first_response: 2h on office, resolution: best_effort}
+"""
+
+
+def test_import_a_yaml_policy_save_it_and_read_the_diff(open_page: Any) -> None:
+    page = open_page("/admin", user=ADMIN.account_id)
+    expect(page.locator("#tw-preview-table")).to_be_visible()
+    closed = (datetime.now(ZoneInfo("Europe/Vienna")).date() + timedelta(days=3)).isoformat()
+    text = TINY_YAML.replace("{closed}", closed)
+    page.set_input_files("#tw-import", files=[{"name": "tiny.yaml", "mimeType": "text/yaml", "buffer": text.encode()}])
+    expect(page.locator("#f-name")).to_have_value("Tiny desk")
+    expect(page.locator('[data-path="calendars.office.timezone"]')).to_have_value("Europe/Vienna")
+    closed_day = page.locator(f'#tw-strip [data-calendar="office"] [aria-label*="{closed}"]')
+    expect(closed_day).to_have_attribute("aria-label", re.compile("closed date"))  # shown in the strip
+    page.click("#tw-save")
+    expect(page.locator("#tw-banner")).to_contain_text("Saved as version")
+    newest = page.locator("#tw-history tr").first
+    newest.get_by_role("button", name="Changes").click()
+    expect(page.locator("#tw-diff li").first).to_be_visible()
+    expect(page.locator("#tw-diff")).to_contain_text("name:")
