@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Flask, jsonify
+from flask import Flask, Response, jsonify
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -117,7 +117,7 @@ def main() -> None:
         bare_app = Flask("bare")
 
         @bare_app.get("/bare")
-        def bare() -> object:
+        def bare() -> Response:
             return jsonify(ok=True, issue_id=ISSUE_ID)
 
         bare_client = bare_app.test_client()

@@ -55,7 +55,7 @@ def test_saving_numbers_versions_and_the_newest_is_active(store: PolicyStore, te
     assert active.document["tiers"]["standard"]["sev1"]["first_response"] == "4h on melbourne"
     assert [v.number for v in store.history(tenant)] == [2, 1]
     # v1 is immutable: changing the caller's dict after saving changed nothing stored
-    old = store.get(tenant, v1.id)
+    old = store.get(tenant, v1.id)  # type: ignore[arg-type]
     assert old is not None and old.document["tiers"]["standard"]["sev1"]["first_response"] == "8h on melbourne"
     assert old.created_by == "557058:admin" and old.note == "first"
 
