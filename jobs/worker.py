@@ -10,8 +10,9 @@ runs one; the claim script hands each due timer to exactly one of them, so addin
 machines adds redundancy, not duplicate fires.
 
 Why SimpleWorker (jobs run in the worker process, no fork per job): our jobs are short and I/O
-bound (a few Jira calls each); forking per job caps a process at ~80 trivial jobs/s on this machine
-kind against ~550 for SimpleWorker (bench/bench_timers.py --workers measures both). What forking
+bound (a few Jira calls each); forking per job costs ~15 ms: bench/bench_worker.py measured one
+process at 65 trivial jobs/s forking against ~300 for SimpleWorker (4.5-4.9x), and 25-29 against
+40 jobs/s for jobs that wait 20 ms on Jira (1.4-1.6x); the pump thread costs nothing measurable. What forking
 buys — a crashing or leaking job cannot take the worker down — we get back by running workers
 under a supervisor with ``--max-jobs`` to recycle them, and jobs are idempotent and take ids, so a
 job interrupted by a dead worker is safely re-run. ``TierwiseForkingWorker`` is there for

@@ -29,15 +29,20 @@ class TimerPump:
         *,
         job_func: str = DEFAULT_FIRE_JOB,
         batch: int = DEFAULT_PUMP_BATCH,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] | None = None,
         logger: logging.Logger = log,
     ) -> None:
         self.store = store
         self.queue_name = queue_name
         self.job_func = job_func
         self.batch = batch
-        self.clock = clock
+        self.clock = clock or self.redis_now
         self.log = logger
+
+    def redis_now(self) -> datetime:
+        """The Redis server's clock: pollers on machines with skewed clocks still agree on "due"."""
+        seconds, micros = self.store.redis.time()
+        return datetime.fromtimestamp(seconds + micros / 1e6, UTC)
 
     def pump_once(self) -> int:
         """Fire every timer due now; return how many were enqueued."""

@@ -230,12 +230,19 @@ class TimerStore:
         """Cancel one issue's timers: all of them, one target's, or one (target, kind)."""
         targets: Sequence[str] = (target,) if target else tuple(_TARGET_CODES)
         kinds: Sequence[str] = (kind,) if kind else KINDS
-        members = [self.member(tenant_key, issue_id, t, k) for t in targets for k in kinds]
-        pipe = self.redis.pipeline(transaction=True)
+        self.cancel_many([(tenant_key, issue_id, t, k) for t in targets for k in kinds])
+
+    def cancel_many(self, timers: Iterable[tuple[str, str | int, str, str]], pipeline: Any = None) -> None:
+        """Cancel timers given as (tenant, issue, target, kind), claimed ones included (or queue it on ``pipeline``)."""
+        members = [self.member(*timer) for timer in timers]
+        if not members:
+            return
+        pipe = self.redis.pipeline(transaction=True) if pipeline is None else pipeline
         pipe.zrem(self.due_key, *members)
         pipe.zrem(self.lease_key, *members)
         pipe.hdel(self.claims_key, *members)
-        pipe.execute()
+        if pipeline is None:
+            pipe.execute()
 
     def cancel_issue(self, tenant_key: str, issue_id: str | int) -> None:
         """Cancel every timer of an issue (it was resolved, deleted, or left the SLA's scope)."""

@@ -72,6 +72,19 @@ def test_cancel_one_timer_one_target_or_the_whole_issue(store: TimerStore) -> No
     assert left == {(TENANT, "10002"), ("other-tenant", "10001")}
 
 
+def test_cancel_and_schedule_in_one_transaction(store: TimerStore, r: redis.Redis) -> None:
+    store.schedule(TENANT, "10001", "first_response", "breach", T0)
+    store.schedule(TENANT, "10001", "first_response", "warn", T0)
+    pipe = r.pipeline(transaction=True)
+    store.cancel_many([(TENANT, "10001", "first_response", "warn")], pipeline=pipe)
+    store.schedule_many([(TENANT, "10001", "resolution", "breach", T0 + 60 * S)], pipeline=pipe)
+    assert store.count() == 2  # nothing happens before the transaction runs
+    pipe.execute()
+    assert store.scheduled_at(TENANT, "10001", "first_response", "warn") is None
+    assert store.scheduled_at(TENANT, "10001", "first_response", "breach") == T0
+    assert store.scheduled_at(TENANT, "10001", "resolution", "breach") == T0 + 60 * S
+
+
 def test_two_concurrent_claimers_never_get_the_same_timer(r: redis.Redis) -> None:
     stores = [TimerStore(redis.Redis(connection_pool=r.connection_pool)) for _ in range(4)]
     stores[0].schedule_many((TENANT, i, "resolution", "breach", T0 + i * S) for i in range(600))
