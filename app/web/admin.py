@@ -11,18 +11,14 @@ import functools
 import json
 import zoneinfo
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, ParamSpec, TypeVar
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, g, jsonify, url_for
 from flask.typing import ResponseReturnValue
 
-from app.policy.calendar import compile_calendars
 from app.policy.errors import PolicyError
-from app.policy.model import ACTIVE, CALENDAR_24X7, Policy
-from app.policy.sla import deadlines
 from app.schemas.holidays_source import available_holiday_regions
 from app.schemas.policy import PolicyDocumentError, load_policy, parse_document_text
 from app.schemas.presets import list_presets, preset_document
@@ -30,6 +26,7 @@ from app.storage.policies import BINDING_KEYS, PolicyStore, PolicyVersion, Setti
 from app.web.auth import json_body, require_connect_jwt, require_context_jwt
 from app.web.docdiff import diff_documents
 from app.web.pages import refuse, render_page
+from app.web.policy_preview import STRIP_DAYS, calendar_strips, preview_rows
 from app.web.services import services, site_directory
 
 P = ParamSpec("P")
@@ -39,8 +36,6 @@ R = TypeVar("R")
 REAPPLY_JOB = "jobs.sla.reapply_policy"
 #: Redis key of a re-apply's progress, `{done, total}` (a hash, or a JSON string).
 REAPPLY_PROGRESS_KEY = "tw:reapply:{tenant}:{version}"
-#: Days the calendar strip shows.
-STRIP_DAYS = 21
 #: Largest imported file (characters).
 MAX_IMPORT_CHARS = 512 * 1024
 
@@ -242,64 +237,6 @@ def _parse_at(value: Any) -> datetime:
         except ValueError:
             pass
     return datetime.now(UTC).replace(microsecond=0)
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
-
-
-def preview_rows(policy: Policy, at: datetime) -> list[dict[str, Any]]:
-    """One row per tier × severity: first response, next update (after a reply now) and resolution due."""
-    rows = []
-    for tier in policy.tiers.values():
-        for sev in policy.severities:
-            targets = tier.targets.get(sev.id)
-            if targets is None:
-                continue
-            due = deadlines(policy, tier.id, sev.id, at, responded=at, phase=ACTIVE)
-            rows.append({
-                "tier": tier.id, "tier_name": tier.name, "severity": sev.id, "severity_name": sev.name,
-                "first_response_due": _iso(due["first_response_due"]),
-                "next_update_due": _iso(due["next_update_due"]),
-                "resolution_due": _iso(due["resolution_due"]),
-                "notes": {
-                    "first_response": targets.first_response.note,
-                    "resolution": targets.resolution.note,
-                },
-            })
-    return rows
-
-
-def calendar_strips(policy: Policy, start: date, days: int) -> list[dict[str, Any]]:
-    """Per calendar of the policy: each local day's open hours, or why it is closed."""
-    compiled = compile_calendars(policy)
-    strips = []
-    for cal_id, spec in policy.calendars.items():
-        if cal_id == CALENDAR_24X7:
-            continue
-        cal, tz = compiled[cal_id], ZoneInfo(spec.timezone)
-        begin = datetime.combine(start, datetime.min.time(), tz)
-        end = datetime.combine(start + timedelta(days=days), datetime.min.time(), tz)
-        hours: dict[date, list[str]] = {}
-        for a, b in cal.open_intervals(begin, end):
-            a_local, b_local = a.astimezone(tz), b.astimezone(tz)
-            day = a_local.date()
-            while day <= b_local.date() and day < start + timedelta(days=days):
-                lo = max(a_local, datetime.combine(day, datetime.min.time(), tz))
-                hi = min(b_local, datetime.combine(day + timedelta(days=1), datetime.min.time(), tz))
-                if hi > lo:
-                    hours.setdefault(day, []).append(f"{lo:%H:%M}–{'24:00' if hi.date() > day else f'{hi:%H:%M}'}")
-                day += timedelta(days=1)
-        strip = []
-        for n in range(days):
-            day = start + timedelta(days=n)
-            strip.append({
-                "date": day.isoformat(), "weekday": f"{day:%a}", "open": hours.get(day, []),
-                "closed_reason": None if hours.get(day) else cal.closed_reason(day),
-                "holiday": spec.holidays.get(day),
-            })
-        strips.append({"id": cal_id, "timezone": spec.timezone, "days": strip})
-    return strips
 
 
 # --- versions -------------------------------------------------------------------------------------
