@@ -11,10 +11,11 @@ def main() -> None:
 
 
 def _register() -> None:
-    from app.cli import ops, policy_cmds
+    from app.cli import demo, ops, policy_cmds
 
     policy_cmds.register(main)
     ops.register(main)
+    demo.register(main)
 
 
 _register()

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import threading
 import time
@@ -21,50 +20,7 @@ from typing import Any
 
 from werkzeug.serving import make_server
 
-#: Webhooks the pipeline subscribes to, and the JQL aliases of the `tierwise.sla` property.
-PIPELINE_MODULES: dict[str, Any] = {
-    "webhooks": [
-        {"event": "jira:issue_created", "url": "/webhooks/jira", "excludeBody": False},
-        {"event": "jira:issue_updated", "url": "/webhooks/jira", "excludeBody": False},
-        {"event": "comment_created", "url": "/webhooks/jira", "excludeBody": False},
-    ],
-    "jiraEntityProperties": [
-        {
-            "key": "tierwise-sla-property",
-            "name": {"value": "Tierwise SLA"},
-            "entityType": "issue",
-            "keyConfigurations": [
-                {
-                    "propertyKey": "tierwise.sla",
-                    "extractions": [
-                        {"objectName": "firstResponseDue", "type": "date", "alias": "tierwiseFirstResponseDue"},
-                        {"objectName": "nextUpdateDue", "type": "date", "alias": "tierwiseNextUpdateDue"},
-                        {"objectName": "resolutionDue", "type": "date", "alias": "tierwiseResolutionDue"},
-                        {"objectName": "tier", "type": "string", "alias": "tierwiseTier"},
-                        {"objectName": "severity", "type": "string", "alias": "tierwiseSeverity"},
-                        {"objectName": "phase", "type": "string", "alias": "tierwisePhase"},
-                        {"objectName": "breached", "type": "string", "alias": "tierwiseBreached"},
-                    ],
-                }
-            ],
-        }
-    ],
-}
-#: Scopes the pipeline needs: `notifyUsers=false` on the PUT needs project-admin rights.
-PIPELINE_SCOPES = ["READ", "WRITE", "PROJECT_ADMIN"]
-
-
-def with_pipeline_modules(descriptor: dict[str, Any]) -> dict[str, Any]:
-    """The descriptor with the pipeline's modules and scopes added where missing."""
-    out = copy.deepcopy(descriptor)
-    modules = out.setdefault("modules", {})
-    for name, value in PIPELINE_MODULES.items():
-        modules.setdefault(name, copy.deepcopy(value))
-    scopes = out.setdefault("scopes", [])
-    for scope in PIPELINE_SCOPES:
-        if scope not in scopes:
-            scopes.append(scope)
-    return out
+from app.cli.demo import PIPELINE_MODULES, PIPELINE_SCOPES, with_pipeline_modules  # noqa: F401
 
 
 class _Server:

@@ -1,0 +1,374 @@
+"""`tierwise demo`: Tierwise end to end against the Jira stand-in, in about a minute.
+
+Starts the stand-in (`standin`, in this process), Tierwise on its embedded defaults in a fresh
+instance directory (gunicorn + an rq worker with scheduler, embedded SQLite and Redis), installs
+the app with a signed install, then for each preset replays sample tickets and prints what
+happened to each: tier and severity (and the rule that decided), deadlines, the app's comments,
+transitions and pages. Finally a one-minute policy shows a real breach firing.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import click
+
+#: Descriptor modules the pipeline needs (the lead merges them into atlassian-connect.json; until
+#: then the demo and the tests serve the app's descriptor with them added).
+PIPELINE_MODULES: dict[str, Any] = {
+    "webhooks": [
+        {"event": "jira:issue_created", "url": "/webhooks/jira"},
+        {"event": "jira:issue_updated", "url": "/webhooks/jira"},
+        {"event": "comment_created", "url": "/webhooks/jira"},
+    ],
+    "jiraEntityProperties": [
+        {
+            "key": "tierwise-sla-property",
+            "name": {"value": "Tierwise SLA"},
+            "entityType": "issue",
+            "keyConfigurations": [
+                {
+                    "propertyKey": "tierwise.sla",
+                    "extractions": [
+                        {"objectName": "firstResponseDue", "type": "date", "alias": "tierwiseFirstResponseDue"},
+                        {"objectName": "nextUpdateDue", "type": "date", "alias": "tierwiseNextUpdateDue"},
+                        {"objectName": "resolutionDue", "type": "date", "alias": "tierwiseResolutionDue"},
+                        {"objectName": "tier", "type": "string", "alias": "tierwiseTier"},
+                        {"objectName": "severity", "type": "string", "alias": "tierwiseSeverity"},
+                        {"objectName": "phase", "type": "string", "alias": "tierwisePhase"},
+                    ],
+                }
+            ],
+        }
+    ],
+}
+#: Scopes the pipeline needs: `notifyUsers=false` on the PUT needs project-admin rights.
+PIPELINE_SCOPES = ["READ", "WRITE", "PROJECT_ADMIN"]
+#: Seconds to wait for a ticket's work to finish before reporting it as it is.
+SETTLE_SECONDS = 20.0
+REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def with_pipeline_modules(descriptor: dict[str, Any]) -> dict[str, Any]:
+    """The descriptor with the pipeline's webhooks and scopes added where missing."""
+    out = copy.deepcopy(descriptor)
+    modules = out.setdefault("modules", {})
+    for name, value in PIPELINE_MODULES.items():
+        modules.setdefault(name, copy.deepcopy(value))
+    scopes = out.setdefault("scopes", [])
+    scopes.extend(s for s in PIPELINE_SCOPES if s not in scopes)
+    return out
+
+
+@dataclass
+class Sample:
+    """A sample ticket: its fields, then what agents do to it (("reply", text) / ("transition", name))."""
+
+    summary: str
+    fields: dict[str, Any]
+    steps: list[tuple[str, str]] = field(default_factory=list)
+
+
+SAMPLES: dict[str, list[Sample]] = {
+    "confluence-health-check": [
+        Sample("Dashboards fail for everyone", {"priority": {"name": "Highest"}},
+               [("reply", "We are investigating the failing dashboards.")]),
+        Sample("Export button misaligned", {"priority": {"name": "Low"}}),
+    ],
+    "connectsoft": [
+        Sample("Premium: API returns 500", {"priority": {"name": "Highest"}, "customfield_10050": {"value": "Premium"}},
+               [("reply", "Found the cause. Next update in 2 hours.")]),
+        Sample("Basic: how do I export?", {"priority": {"name": "Medium"}, "customfield_10050": {"value": "Basic"}}),
+    ],
+    "mulesight": [
+        Sample("Sync stalled for all projects", {"priority": {"name": "Highest"}},
+               [("reply", "Engineers are on it; next update tomorrow 10:00."), ("transition", "Wait for customer")]),
+    ],
+    "communardo": [
+        Sample("Partner: macro renders blank", {"priority": {"name": "High"}, "customfield_10002": [4]}),
+        Sample("Question about licensing", {"priority": {"name": "Low"}}),
+    ],
+    "opencenter": [
+        Sample("Regulated: outage in EU region", {"customfield_10050": {"value": "Regulated"},
+                                                  "customfield_10004": {"value": "Extensive / Widespread"},
+                                                  "customfield_10005": {"value": "Critical"}}),
+        Sample("Essentials: slow search", {"customfield_10050": {"value": "Essentials"},
+                                           "customfield_10004": {"value": "Moderate / Limited"},
+                                           "customfield_10005": {"value": "Medium"}}),
+    ],
+}
+
+
+def breach_policy() -> dict[str, Any]:
+    """A one-minute first response on 24x7 that transitions and pages on breach."""
+    severities = [{"id": f"sev{n}", "name": name, "aliases": aliases} for n, name, aliases in (
+        (1, "Critical", ["Highest"]), (2, "High", ["High"]), (3, "Medium", ["Medium"]), (4, "Low", ["Low", "Lowest"]))]
+    targets = {"first_response": "1m on 24x7", "update_cadence": {"active": "30m on 24x7"},
+               "resolution": "4h on 24x7", "page_on_call": True}
+    return {
+        "id": "demo-breach", "name": "Demo: one-minute first response",
+        "description": "Shows a breach: the ticket is moved to In Progress and on-call is paged.",
+        "calendars": {}, "severities": severities,
+        "tiers": {"standard": {"name": "Standard", **{f"sev{n}": targets for n in range(1, 5)}}},
+        "mapping": {"rules": [{"field": "priority", "sets": "severity"}],
+                    "default_tier": "standard", "default_severity": "sev1"},
+        "actions": [{"on": "breach", "kind": "transition", "params": {"name": "Start progress"}}],
+    }
+
+
+class _Http:
+    """A small HTTP server on 127.0.0.1 in a thread."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def _descriptor_proxy(app_url: str) -> _Http:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            with urllib.request.urlopen(app_url + "/atlassian-connect.json", timeout=10) as answer:
+                body = json.dumps(with_pipeline_modules(json.load(answer))).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    return _Http(Handler)
+
+
+def _pager(pages: list[dict[str, Any]]) -> _Http:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            pages.append(json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}"))
+            self.send_response(202)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    return _Http(Handler)
+
+
+def _wait(check: Callable[[], Any], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Demo:
+    """The running demo: stand-in, Tierwise processes and the stores to report from."""
+
+    def __init__(self, instance: Path, out: Callable[[str], None]) -> None:
+        from app.bootstrap import Services
+        from app.redis_conn import redis_url
+        from app.settings import Settings
+        from standin import JiraStandin
+
+        self.out = out
+        self.lag = timedelta(0)
+        self.jira = JiraStandin(now=lambda: datetime.now(UTC) - self.lag).start()
+        port = _free_port()
+        self.env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "APP_KEY"}}
+        self.env.update(TIERWISE_INSTANCE_DIR=str(instance), APP_BASE_URL=f"http://127.0.0.1:{port}",
+                        CONNECT_INSTALL_KEYS_URL=self.jira.install_keys_url, PORT=str(port), LOG_LEVEL="WARNING")
+        settings = Settings.from_env(self.env)
+        self.services = Services(settings)
+        self.env["REDIS_URL"] = redis_url(settings)  # the embedded server, shared with the children
+        self.services = Services(Settings.from_env(self.env))
+        _ = self.services.engine  # migrate once before the children start
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.pages: list[dict[str, Any]] = []
+        self.pager = _pager(self.pages)
+        self.client_key = ""
+
+    def start(self) -> None:
+        logs = Path(self.env["TIERWISE_INSTANCE_DIR"])
+        for name, argv in (
+            ("web", [sys.executable, "-m", "gunicorn", "--bind", self.env["APP_BASE_URL"][7:], "--workers", "2",
+                     "app:create_app()"]),
+            ("worker", [sys.executable, "-m", "rq.cli", "worker", "-w", "jobs.recovery.RecoveringWorker",
+                        "--with-scheduler", "--url", self.env["REDIS_URL"], self.services.settings.queue_name]),
+        ):
+            log = (logs / f"{name}.log").open("wb")
+            self.procs.append(subprocess.Popen(argv, cwd=REPO_ROOT, env=self.env, stdout=log,
+                                               stderr=subprocess.STDOUT, start_new_session=True))
+
+        def web_up() -> bool:
+            try:
+                with urllib.request.urlopen(self.env["APP_BASE_URL"] + "/atlassian-connect.json", timeout=5):
+                    return True
+            except OSError:
+                return False
+
+        if not _wait(web_up, 30):
+            raise click.ClickException(f"the web process did not start; see {logs / 'web.log'}")
+        proxy = _descriptor_proxy(self.env["APP_BASE_URL"])
+        try:
+            self.client_key = self.jira.install_app(proxy.url + "/atlassian-connect.json").client_key
+        finally:
+            proxy.close()
+        self.out(f"Installed Tierwise into the stand-in site {self.jira.base_url} (clientKey {self.client_key}).")
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        self.pager.close()
+        self.jira.stop()
+        self.services.close()
+
+    # -- replay ----------------------------------------------------------------------------------
+
+    def use_policy(self, document: dict[str, Any], oncall: bool = False) -> None:
+        from app.storage.policies import PolicyStore
+
+        store = PolicyStore(self.services.session_factory)
+        store.save(self.client_key, document, "demo")
+        store.save_settings(self.client_key, {
+            "field_bindings": {"first_response_due": "customfield_10100", "next_update_due": "customfield_10101",
+                               "resolution_due": "customfield_10102"},
+            "oncall_webhook_url": self.pager.url + "/page" if oncall else None}, "demo")
+
+    def settled(self, issue_id: str) -> bool:
+        from app.storage.outbox import Outbox
+        from app.storage.tickets import TicketStore
+
+        name = self.services.settings.queue_name
+        r = self.services.redis
+        if not self.jira.wait_for_deliveries(0.1) or r.llen(f"rq:queue:{name}") or r.zcard(f"rq:wip:{name}"):
+            return False
+        states = Outbox(self.services.session_factory).states(self.client_key, issue_id)
+        record = TicketStore(self.services.session_factory).get(self.client_key, issue_id)
+        return record is not None and all(s in ("sent", "abandoned") for _, s in states)
+
+    def replay(self, sample: Sample) -> dict[str, Any]:
+        from standin import AGENT
+
+        issue = self.jira.create_issue(sample.summary, fields=sample.fields)
+        _wait(lambda: self.settled(issue["id"]), SETTLE_SECONDS)
+        for kind, arg in sample.steps:
+            if kind == "reply":
+                self.jira.add_comment(issue["key"], arg, public=True, author=AGENT)
+            else:
+                self.jira.transition_issue(issue["key"], arg, by=AGENT)
+            time.sleep(0.2)
+            _wait(lambda: self.settled(issue["id"]), SETTLE_SECONDS)
+        return issue
+
+    def report(self, issue: dict[str, Any], sample: Sample) -> None:
+        from app.storage.audit import AuditLog
+        from app.storage.tickets import TicketStore
+
+        record = TicketStore(self.services.session_factory).get(self.client_key, issue["id"])
+        self.out(f"  {issue['key']} {sample.summary!r}")
+        if record is None:
+            self.out("    (not processed)")
+            return
+        self.out(f"    tier {record.tier} ({record.tier_rule}); severity {record.severity} ({record.severity_rule})")
+        self.out(f"    phase {record.phase}")
+        for name, t in record.targets.items():
+            state = "met" if t.met_at else "BREACHED" if t.breached_at else "open" if t.due else "none"
+            due = t.due.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ") if t.due else "-"
+            self.out(f"    {name.replace('_', ' '):15} due {due:21} {state}")
+        for step, arg in sample.steps:
+            self.out(f"    agent {step}: {arg}")
+        app_user = self.jira.app().user.account_id
+        for comment in self.jira.comments(issue["key"]):
+            if (comment.get("author") or {}).get("accountId") == app_user:
+                from app.policy.events import comment_text
+
+                first = comment_text(comment.get("body")).splitlines()[0]
+                self.out(f"    Tierwise commented: {first}")
+        for entry in reversed(AuditLog(self.services.session_factory).recent(self.client_key, issue["id"], 50)):
+            if entry.action in ("transition", "transition_missing", "page", "breached", "warned", "gave_up"):
+                detail = {k: v for k, v in entry.detail.items() if k in ("transition", "target", "deadline", "url")}
+                self.out(f"    {entry.action}: {json.dumps(detail)}")
+
+    def run(self) -> None:
+        from app.schemas.presets import preset_document
+
+        for preset, samples in SAMPLES.items():
+            self.use_policy(preset_document(preset))
+            self.out(f"\nPreset {preset}:")
+            for sample in samples:
+                self.report(self.replay(sample), sample)
+        self.out("\nA breach, for real: one-minute first response, a ticket raised 55 s ago.")
+        self.use_policy(breach_policy(), oncall=True)
+        self.lag = timedelta(seconds=55)
+        sample = Sample("Checkout is down", {"priority": {"name": "Highest"}})
+        issue = self.jira.create_issue(sample.summary, fields=sample.fields)
+        self.lag = timedelta(0)
+        _wait(lambda: self.jira.issue(issue["key"])["fields"]["status"]["name"] == "In Progress" and self.pages, 30)
+        _wait(lambda: self.settled(issue["id"]), SETTLE_SECONDS)
+        self.report(issue, sample)
+        for page in self.pages:
+            self.out(f"    on-call received: {json.dumps(page)}")
+        calls = [c for c in self.jira.requests if c.app_key]
+        kinds = sorted({f"{c.method} {c.path}" for c in calls if "/myself" in c.path or c.method != "GET"})
+        self.out(f"\nJira calls made by Tierwise: {len(calls)} ({len(kinds)} distinct).")
+
+
+@click.command("demo")
+@click.option("--keep", is_flag=True, help="Keep the demo's instance directory (database, logs).")
+def demo_cmd(keep: bool) -> None:
+    """Run Tierwise against a local Jira stand-in and replay sample tickets across the presets."""
+    instance = Path(tempfile.mkdtemp(prefix="tierwise-demo-"))
+    started = time.monotonic()
+    demo = Demo(instance, click.echo)
+    try:
+        demo.start()
+        demo.run()
+    finally:
+        demo.stop()
+        if keep:
+            click.echo(f"Instance kept in {instance}")
+        else:
+            shutil.rmtree(instance, ignore_errors=True)
+    click.echo(f"Done in {time.monotonic() - started:.0f} s.")
+
+
+def register(group: click.Group) -> None:
+    group.add_command(demo_cmd)
