@@ -179,20 +179,68 @@ function fieldOptions() {
   return state.site.fields.map((f) => [f.id, `${f.name} (${f.id})`]);
 }
 
+// A value → tier/severity table of a mapping rule (`values`, `organization` or `email_domain`).
+function valuesEditor(rule, key, base, what, choices) {
+  const table = rule[key] || {};
+  const body = el("tbody");
+  const rebuild = () => {
+    const next = {};
+    for (const row of body.children) {
+      const word = row.querySelector("input").value.trim();
+      if (word) next[word] = row.querySelector("select").value;
+    }
+    rule[key] = next;
+    changed();
+  };
+  const addRow = (word, target) => {
+    const n = body.children.length;
+    const wordInput = el("input", { value: word, "aria-label": `${what} ${n + 1}`, "data-path": `${base}.${key}.${word}` });
+    const targetSelect = el("select", { "aria-label": `${what} ${n + 1} decides`, "data-path": `${base}.${key}.${word}` },
+      choices.map(([v, t]) => el("option", { value: v, text: t })));
+    targetSelect.value = target;
+    wordInput.addEventListener("input", () => {
+      wordInput.dataset.path = targetSelect.dataset.path = `${base}.${key}.${wordInput.value.trim()}`;
+      rebuild();
+    });
+    targetSelect.addEventListener("change", rebuild);
+    const remove = el("button", { type: "button", class: "tw-subtle-button", text: "Remove", "aria-label": `Remove ${what} ${n + 1}`,
+      onclick: () => { row.remove(); rebuild(); } });
+    const row = el("tr", {}, el("td", {}, wordInput), el("td", {}, targetSelect), el("td", {}, remove, el("div", { class: "tw-error" })));
+    body.append(row);
+    return wordInput;
+  };
+  for (const [word, target] of Object.entries(table)) addRow(word, target);
+  const add = el("button", { type: "button", class: "tw-subtle-button", text: `Add ${what}`,
+    onclick: () => addRow("", choices[0]?.[0] || "").focus() });
+  return el("div", {}, el("table", {}, el("thead", {}, el("tr", {}, el("th", { scope: "col", text: what }),
+    el("th", { scope: "col", text: "decides" }), el("th", {}))), body), add);
+}
+
 function renderMapping() {
   const tiers = Object.entries(state.draft.tiers || {}).map(([id, t]) => [id, t.name || id]);
   const sevs = (state.draft.severities || []).map((s) => [s.id, s.name || s.id]);
   const rules = (state.draft.mapping?.rules || []).map((rule, i) => {
     const base = `mapping.rules.${i}`;
+    const choices = (rule.sets || (rule.matrix ? "severity" : "tier")) === "tier" ? tiers : sevs;
     if ("field" in rule) {
-      return el("div", { class: "tw-row", "data-rule": i },
-        select(`${base}.field`, `Rule ${i + 1}: Jira field`, fieldOptions(), { allowEmpty: null }),
-        select(`${base}.sets`, "decides", [["severity", "severity"], ["tier", "tier"]], { allowEmpty: null }),
-        el("p", { class: "tw-subtlest", text: rule.values ? `values: ${Object.entries(rule.values).map(([k, v]) => `${k} → ${v}`).join(", ")}` : "matched against severity names and aliases" }));
+      const matched = rule.values && Object.keys(rule.values).length
+        ? valuesEditor(rule, "values", base, "Field value", choices)
+        : el("p", { class: "tw-subtlest", text: "Values are matched against severity names and aliases." });
+      return el("div", { class: "tw-rule", "data-rule": i },
+        el("div", { class: "tw-row" },
+          select(`${base}.field`, `Rule ${i + 1}: Jira field`, fieldOptions(), { allowEmpty: null }),
+          select(`${base}.sets`, "decides", [["severity", "severity"], ["tier", "tier"]], { allowEmpty: null })),
+        matched);
     }
-    const what = rule.organization ? "JSM organization" : rule.email_domain ? "reporter's e-mail domain" : "impact × urgency matrix";
-    const values = rule.organization || rule.email_domain;
-    return el("p", { "data-rule": i, text: `Rule ${i + 1}: ${what}${values ? ": " + Object.entries(values).map(([k, v]) => `${k} → ${v}`).join(", ") : ""} (edit in JSON)` });
+    if (rule.organization) {
+      return el("div", { class: "tw-rule", "data-rule": i }, el("h3", { text: `Rule ${i + 1}: JSM organization → tier` }),
+        valuesEditor(rule, "organization", base, "Organization", tiers));
+    }
+    if (rule.email_domain) {
+      return el("div", { class: "tw-rule", "data-rule": i }, el("h3", { text: `Rule ${i + 1}: reporter's e-mail domain → tier` }),
+        valuesEditor(rule, "email_domain", base, "E-mail domain", tiers));
+    }
+    return el("p", { "data-rule": i, text: `Rule ${i + 1}: impact × urgency matrix (edit in JSON)` });
   });
   $("tw-mapping").replaceChildren(...rules,
     el("div", { class: "tw-row" },
@@ -303,7 +351,7 @@ function showErrors(errors) {
   }
   for (const [field, messages] of byField) {
     field.setAttribute("aria-invalid", "true");
-    const target = $(field.getAttribute("aria-describedby")) || field.parentElement.querySelector(".tw-error");
+    const target = $(field.getAttribute("aria-describedby")) || field.closest("tr, .tw-field, fieldset")?.querySelector(".tw-error");
     if (target) target.textContent = messages.join("; ");
   }
   $("tw-other-errors").replaceChildren(...unplaced.map((e) => el("div", { text: e.path ? `${e.path}: ${e.message}` : e.message })));

@@ -119,3 +119,20 @@ def test_import_a_yaml_policy_save_it_and_read_the_diff(open_page: Any) -> None:
     newest.get_by_role("button", name="Changes").click()
     expect(page.locator("#tw-diff li").first).to_be_visible()
     expect(page.locator("#tw-diff")).to_contain_text("name:")
+
+
+def test_mapping_tables_edit_the_document(open_page: Any, artifacts: Path) -> None:
+    page = open_page("/admin", user=ADMIN.account_id)
+    expect(page.locator("#tw-preview-table")).to_be_visible()
+    page.select_option("#tw-preset", "communardo")
+    page.click("#tw-load-preset")
+    rule = page.locator('#tw-mapping [data-rule="0"]')
+    expect(rule).to_contain_text("JSM organization")
+    rule.get_by_role("button", name="Add Organization").click()
+    page.keyboard.type("Initech")  # the new row's input has the focus
+    rule.get_by_label("Organization 3 decides").select_option("partner")
+    page.click("#tw-json-details summary")
+    expect(page.locator("#tw-json")).to_have_value(re.compile(r'"Initech": "partner"'))
+    expect(page.locator("#tw-save")).to_be_enabled()
+    page.locator("#tw-h-mapping").scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "admin-mapping-light.png"))
