@@ -114,11 +114,16 @@ def test_ingest_is_one_round_trip(r: redis.Redis, delivery_id: str | None) -> No
         if delivery_id:
             assert not ingest_event(r, QUEUE, "tenant-a", delivery_id, _event(), job_func=RECORD)
         r.echo("end-of-test")
-        while monitor.next_command()["command"] != "ECHO start-of-test":
+        while (command := monitor.next_command())["command"] != "ECHO start-of-test":
             pass
+        # MONITOR shows every client of the server (other tests' workers, other databases): count
+        # only this test's connection, identified by the client that sent the start marker.
+        ours = (command["client_address"], command["client_port"])
         sent = []
         while (command := monitor.next_command())["command"] != "ECHO end-of-test":
-            if command["client_type"] != "lua":  # commands run inside the script are not round trips
+            if command["client_type"] == "lua":  # commands run inside the script are not round trips
+                continue
+            if (command["client_address"], command["client_port"]) == ours:
                 sent.append(command["command"].split()[0])
     assert sent == ["EVALSHA"] * (2 if delivery_id else 1)
 
