@@ -1,69 +1,35 @@
 """Browser fixtures: the app under a real gunicorn on 127.0.0.1, installed into a running Jira
 stand-in (so admin checks go through its permissions API), and Debian's chromium via Playwright.
-
-Atlassian's `all.js` is answered with `static/test-support/ap-standin.js`; any other request that
-leaves 127.0.0.1 is aborted, so the suite never reaches the internet.
+The helpers they use live in `browser_kit`.
 """
 
 from __future__ import annotations
 
+import json
 import os
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from browser_kit import (
+    ALL_JS,
+    AP_STANDIN,
+    ARTIFACTS,
+    CHROMIUM,
+    REPO_ROOT,
+    START_TIMEOUT_S,
+    VIEWER_TIME_ZONE,
+    Site,
+    free_port,
+)
 
 from app.bootstrap import Services
-from app.connect.qsh import CONTEXT_QSH, query_string_hash
-from app.connect.tokens import mint_token
 from app.settings import Settings
-
-REPO_ROOT = Path(__file__).resolve().parent.parent.parent
-ARTIFACTS = REPO_ROOT / "test-artifacts"
-AP_STANDIN = REPO_ROOT / "static" / "test-support" / "ap-standin.js"
-ALL_JS = "https://connect-cdn.atl-paas.net/all.js"
-CHROMIUM = "/usr/bin/chromium"
-#: Seconds the app may take to start and migrate.
-START_TIMEOUT_S = 30
-#: The viewer's time zone in the browser (deadlines are shown in it, not in UTC or the desk's zone).
-VIEWER_TIME_ZONE = "Europe/Berlin"
-#: Lifetime of the tokens the tests hand the pages (long enough for the slowest test).
-TOKEN_TTL_S = 600
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Site:
-    """The app under gunicorn, installed into the stand-in."""
-
-    app_url: str
-    jira: Any
-    client_key: str
-    shared_secret: str
-    services: Services
-
-    def page_token(self, path: str, query: str = "", user: str | None = None) -> str:
-        """A page-load token as Jira puts in an iframe's URL (qsh bound to this GET)."""
-        return mint_token(issuer=self.client_key, secret=self.shared_secret, now=datetime.now(UTC),
-                          qsh=query_string_hash("GET", path, query), subject=user, ttl=TOKEN_TTL_S)
-
-    def context_token(self, user: str | None) -> str:
-        """What `AP.context.getToken()` returns inside the page."""
-        return mint_token(issuer=self.client_key, secret=self.shared_secret, now=datetime.now(UTC),
-                          qsh=CONTEXT_QSH, subject=user, ttl=TOKEN_TTL_S)
 
 
 @pytest.fixture(scope="session")
@@ -73,7 +39,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     if not Path(CHROMIUM).exists():
         subprocess.run(["bash", str(REPO_ROOT / ".ci" / "ensure-chromium")], check=True)
     instance = tmp_path_factory.mktemp("browser-instance")
-    port = _free_port()
+    port = free_port()
     with JiraStandin() as jira:
         env = {
             **os.environ,
@@ -153,7 +119,7 @@ def open_page(browser: Any, site: Site) -> Iterator[Any]:
         context.route("**/*", guard)
         page = context.new_page()
         config = {"token": site.context_token(user), "user": user}
-        page.add_init_script(f"window.__TW_AP = {_json(config)};")
+        page.add_init_script(f"window.__TW_AP = {json.dumps(config)};")
         token = site.page_token(path, query, user)
         sep = "&" if query else ""
         page.goto(f"{site.app_url}{path}?{query}{sep}jwt={token}")
@@ -162,12 +128,6 @@ def open_page(browser: Any, site: Site) -> Iterator[Any]:
     yield _open
     for context in contexts:
         context.close()
-
-
-def _json(value: Any) -> str:
-    import json
-
-    return json.dumps(value)
 
 
 @pytest.fixture(scope="session")

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import REPO_ROOT, Site
+from browser_kit import Site, publish_screenshot
 from playwright.sync_api import expect
 
 from standin import ADMIN, AGENT
@@ -61,7 +60,7 @@ def test_an_admin_edits_previews_and_saves_a_policy(open_page: Any, site: Site, 
     expect(page.locator("#tw-active-version")).to_contain_text("version 1")
     page.screenshot(path=str(artifacts / "admin-light.png"), full_page=True)
     page.screenshot(path=str(artifacts / "admin-light-top.png"))
-    shutil.copy(artifacts / "admin-light-top.png", REPO_ROOT / "docs" / "screenshots" / "admin-light.png")
+    publish_screenshot(artifacts / "admin-light-top.png", "admin-light.png")
     stored = site.services.tenants.get(site.client_key)
     assert stored is not None
     from app.storage.policies import PolicyStore

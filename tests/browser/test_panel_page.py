@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO_ROOT, Site
+from browser_kit import Site, publish_screenshot
 from playwright.sync_api import expect
 
 from app.schemas.presets import preset_document
@@ -62,7 +61,7 @@ def test_the_panel_shows_deadlines_with_a_moving_countdown(open_page: Any, site:
     page.click("#tw-why summary")
     expect(page.locator("#tw-why")).to_contain_text("Severity: rule 1: field priority")
     page.screenshot(path=str(artifacts / "panel-light.png"), full_page=True)
-    shutil.copy(artifacts / "panel-light.png", REPO_ROOT / "docs" / "screenshots" / "panel-light.png")
+    publish_screenshot(artifacts / "panel-light.png", "panel-light.png")
 
 
 def test_breached_and_paused_states_render_in_words(open_page: Any, site: Site, artifacts: Path) -> None:

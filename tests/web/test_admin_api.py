@@ -174,4 +174,7 @@ def test_reapply_enqueues_the_job_by_path_and_reports_progress(
     assert admin.get(f"/api/admin/versions/{version['id']}/reapply").get_json() == {"done": None, "total": None}
     svc.redis.hset(f"tw:reapply:tenant-pages-1:{version['id']}", mapping={"done": 3, "total": 10})
     assert admin.get(f"/api/admin/versions/{version['id']}/reapply").get_json() == {"done": 3, "total": 10}
+    svc.redis.delete(f"tw:reapply:tenant-pages-1:{version['id']}")
+    svc.redis.set(f"tw:reapply:tenant-pages-1:{version['id']}", '{"done": 10, "total": 10}')  # the job writes JSON
+    assert admin.get(f"/api/admin/versions/{version['id']}/reapply").get_json() == {"done": 10, "total": 10}
     svc.close()
