@@ -20,7 +20,8 @@ def test_security_settings_and_lifecycle() -> None:
     assert rendered["apiMigrations"] == {"signed-install": True, "context-qsh": True, "gdpr": True}
     assert rendered["lifecycle"] == {event: f"/lifecycle/{event}"
                                      for event in ("installed", "uninstalled", "enabled", "disabled")}
-    assert sorted(rendered["scopes"]) == ["READ", "WRITE"]
+    # PROJECT_ADMIN: the SLA write-back is a PUT with notifyUsers=false, which needs Administer Projects.
+    assert sorted(rendered["scopes"]) == ["PROJECT_ADMIN", "READ", "WRITE"]
     assert isinstance(rendered["modules"], dict)
 
 

@@ -50,3 +50,38 @@ def test_every_lifecycle_url_is_served(client: FlaskClient) -> None:
         resp = client.post(path, json={})
         assert resp.status_code == 401, path
         assert resp.get_json()["error"] == "missing_token"
+
+
+def _module_urls(modules: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every (method, path) the descriptor's modules make Jira call on the app."""
+    urls: list[tuple[str, str]] = []
+    for hook in modules.get("webhooks", []):
+        urls.append(("POST", hook["url"]))
+    for name in ("adminPages", "webPanels"):
+        urls += [("GET", m["url"]) for m in modules.get(name, [])]
+    if "configurePage" in modules:
+        urls.append(("GET", modules["configurePage"]["url"]))
+    for ctx in modules.get("jiraIssueContexts", []):
+        urls += [("GET", ctx["target"]["url"]), ("GET", ctx["icon"]["url"])]
+    return urls
+
+
+def test_every_module_url_is_served_by_the_app(client: FlaskClient) -> None:
+    """A module pointing at a route the app does not have would 404 inside Jira."""
+    body = client.get("/atlassian-connect.json").get_json()
+    urls = _module_urls(body["modules"])
+    assert {"webhooks", "adminPages", "configurePage", "webPanels", "jiraIssueContexts",
+            "jiraEntityProperties"} <= set(body["modules"])
+    adapter = client.application.url_map.bind("tierwise.test")
+    for method, url in urls:
+        path = url.split("?", 1)[0]
+        adapter.match(path, method=method)  # raises NotFound / MethodNotAllowed
+
+
+def test_sla_property_aliases_are_declared_for_jql(client: FlaskClient) -> None:
+    body = client.get("/atlassian-connect.json").get_json()
+    (prop,) = body["modules"]["jiraEntityProperties"]
+    (config,) = prop["keyConfigurations"]
+    assert config["propertyKey"] == "tierwise.sla"
+    aliases = {e["alias"] for e in config["extractions"]}
+    assert {"tierwiseFirstResponseDue", "tierwiseNextUpdateDue", "tierwiseResolutionDue"} <= aliases
