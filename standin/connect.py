@@ -44,6 +44,7 @@ class InstalledApp:
     enabled: bool = True
     installed: bool = True
     scopes: set[str] = field(default_factory=set)
+    platform: str = "connect"  # "forge": installed through `standin.forge`, calls with a system token
 
     @property
     def lifecycle(self) -> dict[str, str]:
@@ -140,7 +141,7 @@ def verify_inbound(apps: dict[str, InstalledApp], authorization: str | None, jwt
     if header.get("alg") != "HS256":
         raise ConnectAuthError(f"Unsupported JWT algorithm {header.get('alg')!r}")
     app = apps.get(str(unverified.get("iss")))
-    if app is None or not app.installed:
+    if app is None or not app.installed or app.platform != "connect":
         raise ConnectAuthError(f"No installed app with key {unverified.get('iss')!r}")
     if not app.enabled:
         raise ConnectAuthError(f"App {app.key!r} is disabled")

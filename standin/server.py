@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from werkzeug.exceptions import MethodNotAllowed, NotFound
@@ -35,6 +35,9 @@ from standin.connect import (
 from standin.seed import User
 from standin.state import Event, JiraError, Site, jira_time
 from standin.webhooks import Delivery, WebhookSender
+
+if TYPE_CHECKING:
+    from standin.forge import ForgePlatform
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +122,16 @@ class JiraStandin:
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self._http = requests.Session()
+        self._forge: ForgePlatform | None = None
+
+    @property
+    def forge(self) -> ForgePlatform:
+        """The Forge platform of this site (system tokens, invocation tokens, Forge events); see standin/forge.py."""
+        if self._forge is None:
+            from standin.forge import ForgePlatform
+
+            self._forge = ForgePlatform(self)
+        return self._forge
 
     # --- life cycle -------------------------------------------------------------------------------
     def start(self) -> JiraStandin:
@@ -134,6 +147,8 @@ class JiraStandin:
 
     def stop(self) -> None:
         self.webhooks.stop()
+        if self._forge is not None:
+            self._forge.close()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -308,7 +323,8 @@ class JiraStandin:
         if isinstance(delivery, str):
             delivery = next(d for d in self.deliveries if d.identifier == delivery)
         return self.webhooks.send(self.apps[delivery.app_key], delivery.event, delivery.url, delivery.body,
-                                  identifier=delivery.identifier, sub=delivery.sub, redelivery=True)
+                                  identifier=delivery.identifier, sub=delivery.sub, redelivery=True,
+                                  sign=delivery.sign)
 
     def publish(self, event: Event, *, notify: bool = True) -> list[Delivery]:
         """Announce `event` to every app subscribed to it (and record the e-mail Jira would send)."""
@@ -329,6 +345,8 @@ class JiraStandin:
                     if hook.get("event") == name and _filter_allows(hook.get("filter"), project):
                         out.append(self.webhooks.send(app, name, app.url(hook["url"]), body,
                                                       sub=event.actor.account_id))
+        if self._forge is not None:
+            out += self._forge.publish(event)
         return out
 
     def webhook_body(self, event: Event) -> dict[str, Any]:
@@ -397,6 +415,8 @@ class JiraStandin:
             if kid != self.keys.kid:
                 return Response("Not found", 404)
             return Response(self.keys.public_pem, 200, content_type="text/plain")
+        if path.startswith("/_forge/"):
+            return self.forge.handle(request, path)
         if path.startswith("/_standin/"):
             from standin.admin import handle_admin
 
@@ -422,9 +442,13 @@ class JiraStandin:
             record.status, record.injected = fault.status or 500, True
             return self._fault_response(fault)
         query = request.query_string.decode()
+        authorization = request.headers.get("Authorization")
         try:
-            app = verify_inbound(self.apps, request.headers.get("Authorization"), request.args.get("jwt"),
-                                 method, rel + (f"?{query}" if query else ""))
+            if authorization and authorization.startswith("Bearer "):
+                app = self.forge.authenticate(authorization)
+            else:
+                app = verify_inbound(self.apps, authorization, request.args.get("jwt"),
+                                     method, rel + (f"?{query}" if query else ""))
         except ConnectAuthError as exc:
             record.status = 401
             return _json(401, {"errorMessages": [f"Authentication failed: {exc}"], "errors": {}})

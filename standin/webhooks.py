@@ -7,6 +7,7 @@ import queue
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +42,8 @@ class Delivery:
     delivered: bool = False
     finished: bool = False
     redelivery: bool = False
+    #: Headers for attempt n instead of Connect's signed JWT (Forge: a fresh invocation token each time).
+    sign: Callable[[int], dict[str, str]] | None = field(default=None, repr=False, compare=False)
 
 
 class WebhookSender:
@@ -62,9 +65,10 @@ class WebhookSender:
         self._thread.start()
 
     def send(self, app: InstalledApp, event: str, url: str, body: dict[str, Any], *,
-             identifier: str | None = None, sub: str | None = None, redelivery: bool = False) -> Delivery:
+             identifier: str | None = None, sub: str | None = None, redelivery: bool = False,
+             sign: Callable[[int], dict[str, str]] | None = None) -> Delivery:
         delivery = Delivery(identifier or str(uuid.uuid4()), event, url, body, app.key, sub,
-                            redelivery=redelivery)
+                            redelivery=redelivery, sign=sign)
         with self._idle:
             self._pending += 1
             self.deliveries.append(delivery)
@@ -109,7 +113,7 @@ class WebhookSender:
             app = self.apps.get(delivery.app_key)
             if app is None or not app.installed or not app.enabled or self._stopping.is_set():
                 return
-            headers = {
+            headers = {"Content-Type": "application/json", **delivery.sign(attempt)} if delivery.sign else {
                 # A fresh token per attempt, as Jira mints one per request.
                 "Authorization": f"JWT {app_token(app, 'POST', delivery.url, sub=delivery.sub)}",
                 "Content-Type": "application/json",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from app.jira.errors import JiraUnavailable
+
 
 class ForgeError(Exception):
     """Base of every error raised by `app.forge`."""
@@ -28,11 +30,12 @@ class ForgeAuthError(ForgeError):
         return {"error": self.code, "message": self.message}
 
 
-class ForgeTokenExpired(ForgeError):
+class ForgeTokenExpired(ForgeError, JiraUnavailable):
     """No fresh system token is stored for an installation: wait for the next Forge invocation.
 
-    Jobs catch it and retry later (see `app.forge.system_token.retry_delay`), giving up with an
-    audit entry once `should_give_up` says so.
+    It is a transient Jira failure (`app.jira.errors.JiraUnavailable`) for the jobs: they treat it
+    like a 5xx, retry with backoff (`jobs.retry`) and give up with an audit entry after the last
+    attempt. Any Forge invocation in between stores a fresh token, and the retry goes through.
     """
 
     def __init__(self, installation_id: str, expired_at: datetime | None) -> None:

@@ -22,6 +22,7 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import jwt
 from jwt.algorithms import RSAAlgorithm
@@ -48,6 +49,8 @@ JWKS_MAX_AGE_SECONDS = 3600.0
 JWKS_MAX_BYTES = 256 * 1024
 #: A kid worth looking up: short and plain (it is only a dict key here, but keep logs clean).
 _KID = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
+#: Hosts for which an `http://` apiBaseUrl is accepted (local stand-ins; Forge itself always sends https).
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 #: The form of a Forge app id, as `app.id` in the manifest and as the FIT's `aud`.
 APP_ARI_PREFIX = "ari:cloud:ecosystem::app/"
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -273,7 +276,7 @@ def context_from_claims(claims: Mapping[str, Any], audience: str) -> ForgeContex
     if not isinstance(installation, str) or not installation:
         raise ForgeAuthError("missing_claim", "the token names no app.installationId")
     api_base_url = app.get("apiBaseUrl")
-    if not isinstance(api_base_url, str) or not api_base_url.startswith("https://"):
+    if not isinstance(api_base_url, str) or not _usable_api_base_url(api_base_url):
         raise ForgeAuthError("missing_claim", "the token has no https app.apiBaseUrl")
     if app.get("id") not in (None, audience):
         raise ForgeAuthError("wrong_audience", "the token's app.id differs from its audience")
@@ -295,6 +298,14 @@ def context_from_claims(claims: Mapping[str, Any], audience: str) -> ForgeContex
         token_id=_str(claims.get("jti")),
         expires_at=int(claims["exp"]),
     )
+
+
+def _usable_api_base_url(url: str) -> bool:
+    """HTTPS, or plain HTTP to this machine's loopback (a local Jira stand-in; never reachable remotely)."""
+    if url.startswith("https://"):
+        return True
+    parts = urlsplit(url)
+    return parts.scheme == "http" and parts.hostname in _LOOPBACK_HOSTS
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
