@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from app.jira.client import JiraGateway, client_for
-from app.jira.errors import JiraError
+from app.jira.errors import JiraBadRequest, JiraError, JiraNotFound
 
 if TYPE_CHECKING:
     from app.bootstrap import Services
@@ -115,6 +115,24 @@ class SiteDirectory:
             return sorted(found, key=lambda f: (f["name"].casefold(), f["id"]))
 
         return self._lists.get_or_load((tenant.client_key, "fields"), load)
+
+    def field_options(self, tenant: Tenant, field_id: str) -> list[dict[str, Any]]:
+        """The values a custom select field offers, as `{"id", "value", "disabled"}` in Jira's order.
+
+        Empty for system fields and for custom fields without options (text, number, date…).
+        """
+        if not field_id.startswith("customfield_"):
+            return []
+
+        def load() -> list[dict[str, Any]]:
+            try:
+                return self._ask(tenant, lambda jira: jira.get_field_options(field_id))
+            except SiteDirectoryError as exc:
+                if isinstance(exc.__cause__, JiraBadRequest | JiraNotFound):
+                    return []  # not a select field, or gone from the site
+                raise
+
+        return self._lists.get_or_load((tenant.client_key, "options", field_id), load)
 
     def statuses(self, tenant: Tenant) -> list[dict[str, Any]]:
         """The site's workflow statuses as `{"id", "name", "category"}` (category key: new, indeterminate, done)."""

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 
 #: Seconds for one Jira call (connect + read); a slow Jira is retried by the queue, not waited on.
 REQUEST_TIMEOUT_SECONDS = 20
+#: Most pages of contexts or options read for one field (Jira answers up to 100 items a page).
+MAX_OPTION_PAGES = 20
 #: Entity property JSM reads to decide whether a platform-API comment is internal.
 INTERNAL_COMMENT_PROPERTY = "sd.public.comment"
 
@@ -200,6 +202,32 @@ class JiraGateway:
     def get_fields(self) -> list[dict[str, Any]]:
         """Every system and custom field of the site."""
         return list(self._call("GET", "rest/api/3/field") or [])
+
+    def get_field_options(self, field_id: str) -> list[dict[str, Any]]:
+        """The options of a custom select field over all its contexts: `{"id", "value", "disabled"}`, no repeats.
+
+        A field without options (a text field) raises `JiraBadRequest`; an unknown one `JiraNotFound`.
+        """
+        base = f"rest/api/3/field/{quote(field_id, safe='')}/context"
+        found: dict[str, dict[str, Any]] = {}
+        for context in self._values(base):
+            for option in self._values(f"{base}/{quote(str(context.get('id')), safe='')}/option"):
+                value = str(option.get("value") or "")
+                if value and value not in found:
+                    found[value] = {"id": str(option.get("id") or ""), "value": value,
+                                    "disabled": bool(option.get("disabled"))}
+        return list(found.values())
+
+    def _values(self, path: str) -> list[dict[str, Any]]:
+        """Every `values` item of a paginated (`startAt`/`isLast`) listing."""
+        items: list[dict[str, Any]] = []
+        for _ in range(MAX_OPTION_PAGES):
+            page = self._call("GET", path, params={"startAt": len(items), "maxResults": 100}) or {}
+            values = list(page.get("values") or [])
+            items += values
+            if page.get("isLast", True) or not values:
+                break
+        return items
 
     def get_statuses(self) -> list[dict[str, Any]]:
         """Every workflow status of the site."""

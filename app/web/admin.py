@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import zoneinfo
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -36,6 +37,8 @@ R = TypeVar("R")
 REAPPLY_JOB = "jobs.sla.reapply_policy"
 #: Redis key of a re-apply's progress, `{done, total}` (a hash, or a JSON string).
 REAPPLY_PROGRESS_KEY = "tw:reapply:{tenant}:{version}"
+#: What a Jira field id looks like (`priority`, `customfield_10050`).
+FIELD_ID = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 #: Largest imported file (characters).
 MAX_IMPORT_CHARS = 512 * 1024
 
@@ -152,6 +155,20 @@ def site() -> ResponseReturnValue:
         return jsonify(fields=directory.fields(g.tenant), statuses=directory.statuses(g.tenant), message=None)
     except SiteDirectoryError as exc:
         return jsonify(fields=[], statuses=[], message=f"Jira did not list its fields and statuses ({exc})")
+
+
+@_admin_api("/api/admin/site/fields/<field_id>/options", methods=["GET"])
+def field_options(field_id: str) -> ResponseReturnValue:
+    """The values a Jira select field offers (empty for other fields; a message when Jira cannot answer)."""
+    from app.site_directory import SiteDirectoryError
+
+    if not FIELD_ID.fullmatch(field_id):
+        return refuse(404, "unknown_field", f"{field_id!r} is not a Jira field id")
+    try:
+        options = site_directory().field_options(g.tenant, field_id)
+    except SiteDirectoryError as exc:
+        return jsonify(field_id=field_id, options=[], message=f"Jira did not list the options of {field_id} ({exc})")
+    return jsonify(field_id=field_id, options=options, message=None)
 
 
 @_admin_api("/api/admin/presets/<preset_id>", methods=["GET"])

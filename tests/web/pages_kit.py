@@ -34,6 +34,12 @@ class FakeDirectory:
         return [{"id": "customfield_10100", "name": "First response due", "custom": True, "type": "datetime"},
                 {"id": "priority", "name": "Priority", "custom": False, "type": "priority"}]
 
+    def field_options(self, tenant: Any, field_id: str) -> list[dict[str, Any]]:
+        if field_id == "customfield_10050":
+            return [{"id": "10500", "value": "Essentials", "disabled": False},
+                    {"id": "10501", "value": "Enterprise", "disabled": False}]
+        return []
+
     def statuses(self, tenant: Any) -> list[dict[str, Any]]:
         return [{"id": "1", "name": "Open", "category": "new"},
                 {"id": "5", "name": "Waiting for customer", "category": "indeterminate"}]

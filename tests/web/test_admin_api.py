@@ -153,6 +153,14 @@ def test_site_lists_and_reference_data(admin: Api) -> None:
     assert {p["id"] for p in reference["presets"]} >= {"communardo", "mulesight", "connectsoft"}
 
 
+def test_a_select_fields_options_are_offered_to_admins_only(client: FlaskClient, admin: Api) -> None:
+    plan = admin.get("/api/admin/site/fields/customfield_10050/options").get_json()
+    assert [o["value"] for o in plan["options"]] == ["Essentials", "Enterprise"] and plan["message"] is None
+    assert admin.get("/api/admin/site/fields/priority/options").get_json()["options"] == []
+    assert admin.get("/api/admin/site/fields/a%20b/options").status_code == 404
+    assert Api(client, AGENT_ID).get("/api/admin/site/fields/customfield_10050/options").status_code == 403
+
+
 def test_reapply_enqueues_the_job_by_path_and_reports_progress(
     settings: Settings, directory: FakeDirectory, redis_url: str
 ) -> None:

@@ -97,3 +97,38 @@ def test_jira_failures_become_one_named_error(jira: Any, services: Services, ten
     unreachable = dataclasses.replace(tenant, base_url="http://127.0.0.1:9")
     with pytest.raises(SiteDirectoryError):
         SiteDirectory(services).fields(unreachable)
+
+
+def test_a_select_fields_options_come_from_its_contexts(jira: Any, services: Services, tenant: Tenant) -> None:
+    from app.jira.client import client_for
+    from app.jira.errors import JiraBadRequest, JiraNotFound
+
+    gateway = client_for(tenant, services.settings)
+    plan = gateway.get_field_options("customfield_10050")
+    assert [o["value"] for o in plan][:3] == ["Essentials", "Enterprise", "Regulated"]
+    assert all(o["id"] and o["disabled"] is False for o in plan)
+    with pytest.raises(JiraBadRequest):
+        gateway.get_field_options("customfield_10108")  # a text field has no options
+    with pytest.raises(JiraNotFound):
+        gateway.get_field_options("customfield_99999")
+    assert jira.response_errors == []  # every answer matched Atlassian's spec (requests are checked too)
+
+
+def test_field_options_are_cached_and_empty_for_fields_without_options(
+    jira: Any, services: Services, tenant: Tenant
+) -> None:
+    directory = SiteDirectory(services)
+    before = len(jira.calls("GET", "/rest/api/3/field/*"))
+    impact = directory.field_options(tenant, "customfield_10004")
+    assert "Extensive / Widespread" in [o["value"] for o in impact]
+    assert directory.field_options(tenant, "customfield_10004") == impact
+    assert len(jira.calls("GET", "/rest/api/3/field/*")) == before + 2  # one context listing, one option page
+    assert directory.field_options(tenant, "priority") == []  # a system field: nothing asked
+    assert directory.field_options(tenant, "customfield_10108") == []  # a text field
+    assert len(jira.calls("GET", "/rest/api/3/field/*")) == before + 4
+    jira.inject("/rest/api/3/field/*", status=503, times=1)
+    try:
+        with pytest.raises(SiteDirectoryError):
+            SiteDirectory(services).field_options(tenant, "customfield_10005")
+    finally:
+        jira.clear_faults()
