@@ -1,7 +1,8 @@
 """Forge Remote endpoints: lifecycle, product events, and the UI resolvers' proxy point.
 
 Every call is authenticated by its Forge Invocation Token (`app.forge.fit`); the tenant comes only
-from the verified token. Events are mapped to the Connect webhook shape and handed to the same
+from the verified token. `/forge/api/<path>` serves the Forge UI the same page APIs (`/api/panel/…`,
+`/api/admin/…`) the Connect pages use. Events are mapped to the Connect webhook shape and handed to the same
 ingest (dedupe + enqueue in one Redis round trip) as Connect webhooks. Forge gives an event
 endpoint 5 s and retries non-2xx answers 4 times, a minute apart: answer 204 fast, 503 only when
 the event could not be queued.
@@ -19,8 +20,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, Flask, current_app, jsonify, request
+from flask import Blueprint, Flask, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
 
 from app.forge.errors import ForgeAuthError, ForgeError
 from app.forge.events import delivery_id, event_payload, to_connect_webhook
@@ -32,6 +34,7 @@ from app.forge.installations import (
     cloud_id_from_api_base_url,
 )
 from app.forge.system_token import SystemTokenStore, remember_system_token
+from app.web.auth import active_tenant, require_context_jwt
 
 if TYPE_CHECKING:
     from app.bootstrap import Services
@@ -234,11 +237,44 @@ def events() -> ResponseReturnValue:
 
 @bp.route("/api/<path:path>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 def api_proxy(path: str) -> ResponseReturnValue:
-    """The UI resolvers' entry (invokeRemote from the admin page and issue panel): not built yet."""
+    """The UI resolvers' entry (`invokeRemote` from the admin page and issue panel).
+
+    `/forge/api/<path>` answers exactly what the Connect pages get from `/api/<path>`: the same
+    view runs, with the tenant and user taken from the verified FIT (`principal`) instead of a
+    Connect context token; admin routes keep their site-directory admin check. Only routes guarded
+    by `require_context_jwt` (the page APIs) are reachable this way; anything else is 404.
+    """
     svc = _services()
     context = _authenticate(svc)
-    _known_tenant(svc, context)
+    key = _known_tenant(svc, context)
     _remember_token(svc, context)
-    return jsonify(
-        {"error": "not_implemented", "message": f"/forge/api/{path} is not available through Forge yet"}
-    ), 501
+    view, args = _page_api_view(path)
+    if view is None:
+        return jsonify({"error": "not_found", "message": f"/forge/api/{path} is not a page API"}), 404
+    tenant = active_tenant(key)
+    if tenant is None:
+        raise ForgeAuthError("unknown_installation", "this Forge installation is not installed in Tierwise")
+    g.tenant, g.user, g.connect_claims, g.forge_context = tenant, context.account_id, {}, context
+    return view(**args)
+
+
+def _context_guard_code() -> Any:
+    """The code object every `require_context_jwt` wrapper shares: how a page-API view is recognised."""
+    return require_context_jwt()(lambda: None).__code__
+
+
+_CONTEXT_GUARD_CODE = _context_guard_code()
+
+
+def _page_api_view(path: str) -> tuple[Callable[..., ResponseReturnValue] | None, dict[str, Any]]:
+    """The view behind `/api/<path>` for this method without its Connect token check, or None."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    try:
+        endpoint, args = adapter.match("/api/" + path, method=request.method)
+    except HTTPException:
+        return None, {}
+    view = current_app.view_functions.get(endpoint)
+    if getattr(view, "__code__", None) is not _CONTEXT_GUARD_CODE:
+        return None, {}
+    inner = getattr(view, "__wrapped__", None)
+    return (inner if callable(inner) else None), dict(args)

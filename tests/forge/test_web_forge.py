@@ -269,11 +269,14 @@ def test_system_token_of_a_refused_call_is_not_kept(harness: Harness, other_key:
     assert harness.tokens.load_system_token(INSTALLATION_ID) is None
 
 
-def test_ui_proxy_answers_501_for_now(harness: Harness) -> None:
+def test_ui_proxy_reaches_only_page_apis(harness: Harness) -> None:
+    # An /api route without the pages' context-token guard is not a page API: Forge cannot reach it.
+    harness.client.application.add_url_rule("/api/open", "open", lambda: "open", methods=["POST"])
     harness.install()
-    response = harness.client.post("/forge/api/panel/SUP-42", json={}, headers=harness.headers())
-    assert response.status_code == 501
-    assert response.get_json()["error"] == "not_implemented"
+    for path in ("/forge/api/open", "/forge/api/panel/SUP-42"):
+        response = harness.client.post(path, json={}, headers=harness.headers())
+        assert response.status_code == 404, path
+        assert response.get_json()["error"] == "not_found"
 
 
 def test_without_forge_configuration_every_endpoint_is_503(signing_key: rsa.RSAPrivateKey) -> None:
