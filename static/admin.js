@@ -98,13 +98,99 @@ const listParse = (v) => {
 };
 const listFormat = (v) => (Array.isArray(v) ? v.join(", ") : v ?? "");
 
+const ID_PATTERN = /^[A-Za-z0-9_-]+$/;
+const BEST_EFFORT = { first_response: "best_effort", resolution: "best_effort" };
+const clone = (value) => (value === undefined ? undefined : JSON.parse(JSON.stringify(value)));
+
+// "New <what> id" + "Add <what>": checks the id here (empty, not an id, taken), then `add(id)` edits the
+// draft and returns the data-path of the field to focus next.
+function adder(key, what, taken, add, { placeholder } = {}) {
+  const id = `tw-new-${key}`;
+  const field = el("input", { id, "aria-describedby": `${id}-error`, autocomplete: "off", placeholder });
+  const error = el("div", { class: "tw-error", id: `${id}-error` });
+  const go = () => {
+    const value = field.value.trim();
+    const problem = !value ? `Enter an id for the new ${what}.`
+      : !ID_PATTERN.test(value) ? `"${value}" is not an id: use letters, digits, _ and -.`
+      : taken(value) ? `There is already a ${what} "${value}".` : "";
+    error.textContent = problem;
+    if (problem) {
+      field.setAttribute("aria-invalid", "true");
+      field.focus();
+      return;
+    }
+    const focusPath = add(value);
+    renderFormFields();
+    changed();
+    document.querySelector(`[data-path="${focusPath}"]`)?.focus();
+  };
+  field.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); go(); } });
+  return el("div", { class: "tw-row tw-adder" },
+    el("div", { class: "tw-field" }, el("label", { for: id, text: `New ${what} id` }), field, error),
+    el("button", { type: "button", text: `Add ${what}`, onclick: go }));
+}
+
+// A "Remove" button; after removing, focus goes to `then` (an element id) so keyboard users stay in place.
+function removeButton(label, remove, then) {
+  return el("button", { type: "button", class: "tw-subtle-button", text: "Remove", "aria-label": label,
+    onclick: () => { remove(); renderFormFields(); changed(); if (then) $(then)?.focus(); } });
+}
+
+// A <datalist> of a Jira select field's option values (loaded once per field); returns its id.
+const optionLists = new Map();
+function optionsList(fieldId) {
+  if (!fieldId) return undefined;
+  const id = `tw-options-${fieldId.replace(/[^A-Za-z0-9_-]/g, "_")}`;
+  if (!optionLists.has(fieldId)) {
+    const list = el("datalist", { id });
+    document.body.append(list);
+    optionLists.set(fieldId, api("GET", `/api/admin/site/fields/${encodeURIComponent(fieldId)}/options`)
+      .then((r) => r.options.filter((o) => !o.disabled).map((o) => o.value))
+      .catch(() => [])
+      .then((values) => {
+        list.replaceChildren(...values.map((value) => el("option", { value })));
+        list.dataset.loaded = "true";
+        return values;
+      }));
+  }
+  return id;
+}
+
+function fieldName(fieldId) {
+  return state.site.fields.find((f) => f.id === fieldId)?.name || fieldId;
+}
+
+// A line naming the values Jira offers for a field (filled in when they arrive).
+function optionsHint(fieldId) {
+  const hint = el("p", { class: "tw-subtlest tw-options-hint" });
+  if (!fieldId) return hint;
+  optionsList(fieldId);
+  optionLists.get(fieldId).then((values) => {
+    hint.textContent = values.length ? `${fieldName(fieldId)} offers: ${values.join(", ")}` : "";
+  });
+  return hint;
+}
+
 // --- the form ---------------------------------------------------------------------------------
 
 function renderSeverities() {
-  $("tw-severities").replaceChildren(...(state.draft.severities || []).map((sev, i) =>
-    el("div", { class: "tw-row" },
+  const severities = state.draft.severities || [];
+  $("tw-severities").replaceChildren(...severities.map((sev, i) =>
+    el("div", { class: "tw-row", "data-severity": sev.id },
       input(`severities.${i}.name`, `${sev.id} name`),
-      input(`severities.${i}.aliases`, `${sev.id} aliases (comma-separated)`, { parse: listParse, format: listFormat }))));
+      input(`severities.${i}.aliases`, `${sev.id} aliases (comma-separated)`, { parse: listParse, format: listFormat }),
+      severities.length > 1 ? removeButton(`Remove severity ${sev.id}`, () => {
+        state.draft.severities.splice(i, 1);
+        for (const tier of Object.values(state.draft.tiers || {})) delete tier[sev.id];
+      }, "tw-new-severity") : null)),
+  adder("severity", "severity", (id) => severities.some((s) => s.id === id), (id) => {
+    const list = (state.draft.severities ||= []);
+    const last = list[list.length - 1]?.id;
+    list.push({ id, name: id });
+    // every tier must define every severity: start from the least severe one's targets
+    for (const tier of Object.values(state.draft.tiers || {})) tier[id] = clone(tier[last]) || { ...BEST_EFFORT };
+    return `severities.${list.length - 1}.name`;
+  }, { placeholder: "sev5" }));
 }
 
 function renderTiers() {
@@ -127,11 +213,22 @@ function renderTiers() {
         cell(`${base}.resolution`, `${tierId} ${sev} resolution`, { format: targetText }),
         el("td", {}, checkbox(`${base}.eta_required`, "ETA in replies"), checkbox(`${base}.page_on_call`, "Page on-call")));
     });
+    const tiers = Object.keys(state.draft.tiers || {});
     return el("div", { class: "tw-tier", "data-tier": tierId },
-      el("h3", { text: `Tier ${tierId}` }), input(`tiers.${tierId}.name`, "Tier name"),
+      el("div", { class: "tw-row tw-heading-row" }, el("h3", { text: `Tier ${tierId}` }),
+        tiers.length > 1 ? removeButton(`Remove tier ${tierId}`, () => { delete state.draft.tiers[tierId]; }, "tw-new-tier") : null),
+      input(`tiers.${tierId}.name`, "Tier name"),
       el("div", { style: "overflow-x:auto" }, el("table", {}, el("thead", {}, head), el("tbody", {}, rows))));
   });
-  $("tw-tiers").replaceChildren(...sections);
+  const addTier = adder("tier", "tier", (id) => id in (state.draft.tiers || {}), (id) => {
+    const tiers = (state.draft.tiers ||= {});
+    const model = Object.values(tiers).pop() || {};
+    const fresh = { name: id };
+    for (const sev of severities) fresh[sev] = clone(model[sev]) || { ...BEST_EFFORT };
+    tiers[id] = fresh;
+    return `tiers.${id}.name`;
+  }, { placeholder: "gold" });
+  $("tw-tiers").replaceChildren(...sections, addTier);
   // screen readers get the per-cell labels; sighted users read the table headers
   for (const label of $("tw-tiers").querySelectorAll("td .tw-field > label")) label.classList.add("tw-sr-only");
 }
@@ -151,7 +248,8 @@ function renderCalendars() {
     const hours = Object.keys(cal.hours || {}).map((key) =>
       input(`${base}.hours.${key}`, `Hours ${key}`, { format: listFormat, parse: (v) => (v.includes(",") ? listParse(v) : v.trim()) }));
     return el("div", { class: "tw-calendar", "data-calendar": calId },
-      el("h3", { text: `Calendar ${calId}` }),
+      el("div", { class: "tw-row tw-heading-row" }, el("h3", { text: `Calendar ${calId}` }),
+        removeButton(`Remove calendar ${calId}`, () => { delete state.draft.calendars[calId]; }, "tw-new-calendar")),
       el("div", { class: "tw-row" },
         input(`${base}.timezone`, "Time zone", { list: "tw-timezones" }),
         input(`${base}.day_length`, "Business day length", { parse: (v) => v.trim() || undefined, help: "empty: the usual open hours of a day" })),
@@ -171,16 +269,22 @@ function renderCalendars() {
         input(`${base}.closed_dates`, "Extra closed dates (YYYY-MM-DD, comma-separated)", { parse: listParse, format: listFormat }),
         input(`${base}.open_dates`, "Extra open dates", { parse: listParse, format: listFormat })));
   });
-  $("tw-calendars").replaceChildren(...cals);
+  const addCalendar = adder("calendar", "calendar", (id) => id === "24x7" || id in (state.draft.calendars || {}), (id) => {
+    (state.draft.calendars ||= {})[id] = { timezone: viewerTimeZone(), hours: { "mon-fri": "09:00-17:00" } };
+    return `calendars.${id}.timezone`;
+  }, { placeholder: "office" });
+  $("tw-calendars").replaceChildren(...cals, addCalendar);
   $("tw-timezones").replaceChildren(...state.reference.timezones.map((tz) => el("option", { value: tz })));
 }
 
+// The site's fields for a picker: custom fields by name (their id after it, for admins who know ids).
 function fieldOptions() {
-  return state.site.fields.map((f) => [f.id, `${f.name} (${f.id})`]);
+  return state.site.fields.map((f) => [f.id, f.custom ? `${f.name} (custom field ${f.id})` : `${f.name} (${f.id})`]);
 }
 
-// A value → tier/severity table of a mapping rule (`values`, `organization` or `email_domain`).
-function valuesEditor(rule, key, base, what, choices) {
+// A value → tier/severity table of a mapping rule (`values`, `organization` or `email_domain`);
+// `listId` names a <datalist> of the values Jira offers.
+function valuesEditor(rule, key, base, what, choices, listId) {
   const table = rule[key] || {};
   const body = el("tbody");
   const rebuild = () => {
@@ -189,12 +293,14 @@ function valuesEditor(rule, key, base, what, choices) {
       const word = row.querySelector("input").value.trim();
       if (word) next[word] = row.querySelector("select").value;
     }
-    rule[key] = next;
+    // a field rule without values matches names and aliases; the other tables must not be empty
+    if (key === "values" && !Object.keys(next).length) delete rule[key];
+    else rule[key] = next;
     changed();
   };
   const addRow = (word, target) => {
     const n = body.children.length;
-    const wordInput = el("input", { value: word, "aria-label": `${what} ${n + 1}`, "data-path": `${base}.${key}.${word}` });
+    const wordInput = el("input", { value: word, "aria-label": `${what} ${n + 1}`, "data-path": `${base}.${key}.${word}`, list: listId, autocomplete: "off" });
     const targetSelect = el("select", { "aria-label": `${what} ${n + 1} decides`, "data-path": `${base}.${key}.${word}` },
       choices.map(([v, t]) => el("option", { value: v, text: t })));
     targetSelect.value = target;
@@ -216,33 +322,133 @@ function valuesEditor(rule, key, base, what, choices) {
     el("th", { scope: "col", text: "decides" }), el("th", {}))), body), add);
 }
 
+// The impact × urgency grid of a matrix rule: one severity per cell, rows and columns added and removed here.
+function matrixEditor(rule, base, sevs, ruleNo) {
+  const m = rule.matrix;
+  m.cells ||= {};
+  const impacts = Object.keys(m.cells);
+  const urgencies = [...new Set(impacts.flatMap((i) => Object.keys(m.cells[i] || {})))];
+  const fallback = sevs[sevs.length - 1]?.[0] || "";
+  const head = el("tr", {}, el("th", { scope: "col", text: "Impact ↓ · urgency →" }),
+    urgencies.map((u) => el("th", { scope: "col" }, u, " ",
+      removeButton(`Remove urgency ${u} from rule ${ruleNo}`, () => { for (const i of impacts) delete m.cells[i][u]; }, `tw-new-urgency-${ruleNo}`))),
+    el("th", {}));
+  const rows = impacts.map((imp) => el("tr", {}, el("th", { scope: "row", text: imp }),
+    urgencies.map((u) => {
+      const cell = el("select", { "aria-label": `Severity when impact is ${imp} and urgency is ${u}`, "data-path": `${base}.matrix.cells.${imp}.${u}` },
+        el("option", { value: "", text: "—" }), sevs.map(([v, t]) => el("option", { value: v, text: t })));
+      cell.value = m.cells[imp]?.[u] || "";
+      cell.addEventListener("change", () => {
+        if (cell.value) (m.cells[imp] ||= {})[u] = cell.value;
+        else delete m.cells[imp][u];
+        changed();
+      });
+      return el("td", {}, cell);
+    }),
+    el("td", {}, removeButton(`Remove impact ${imp} from rule ${ruleNo}`, () => { delete m.cells[imp]; }, `tw-new-impact-${ruleNo}`),
+      el("div", { class: "tw-error" }))));
+  const addLine = (kind, fieldId, add) => {
+    const id = `tw-new-${kind}-${ruleNo}`;
+    const field = el("input", { id, list: optionsList(fieldId), autocomplete: "off", "aria-describedby": `${id}-error` });
+    const error = el("div", { class: "tw-error", id: `${id}-error` });
+    const go = () => {
+      const value = field.value.trim();
+      const problem = !value ? `Enter an ${kind} value.` : add(value);
+      error.textContent = problem || "";
+      if (problem) { field.setAttribute("aria-invalid", "true"); field.focus(); return; }
+      renderFormFields();
+      changed();
+      $(id)?.focus();
+    };
+    field.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); go(); } });
+    return el("div", { class: "tw-row tw-adder" },
+      el("div", { class: "tw-field" }, el("label", { for: id, text: `New ${kind} value (${fieldName(fieldId)})` }), field, error),
+      el("button", { type: "button", text: `Add ${kind} value`, "aria-label": `Add ${kind} value to rule ${ruleNo}`, onclick: go }));
+  };
+  return el("div", {},
+    el("div", { style: "overflow-x:auto" }, el("table", { class: "tw-matrix" }, el("thead", {}, head), el("tbody", {}, rows))),
+    el("div", { class: "tw-row" },
+      addLine("impact", m.impact, (v) => {
+        if (v in m.cells) return `Impact "${v}" is already a row.`;
+        m.cells[v] = Object.fromEntries(urgencies.map((u) => [u, fallback]));
+        return "";
+      }),
+      addLine("urgency", m.urgency, (v) => {
+        if (urgencies.includes(v)) return `Urgency "${v}" is already a column.`;
+        if (!impacts.length) return "Add an impact value first.";
+        for (const i of impacts) m.cells[i][v] = fallback;
+        return "";
+      })));
+}
+
+// Re-render the mapping after a choice that changes its shape, keeping the keyboard focus where it was.
+function rerenderMapping() {
+  const focused = document.activeElement?.id;
+  renderMapping();
+  if (focused) $(focused)?.focus();
+}
+
+const NEW_RULES = {
+  field: () => ({ field: "priority", sets: "severity" }),
+  matrix: () => ({ matrix: { impact: "customfield_10004", urgency: "customfield_10005", cells: {} } }),
+  organization: () => ({ organization: {}, sets: "tier" }),
+  email_domain: () => ({ email_domain: {}, sets: "tier" }),
+};
+const NEW_RULE_LABELS = { field: "Jira field", matrix: "impact × urgency matrix", organization: "JSM organization → tier", email_domain: "e-mail domain → tier" };
+
 function renderMapping() {
   const tiers = Object.entries(state.draft.tiers || {}).map(([id, t]) => [id, t.name || id]);
   const sevs = (state.draft.severities || []).map((s) => [s.id, s.name || s.id]);
   const rules = (state.draft.mapping?.rules || []).map((rule, i) => {
     const base = `mapping.rules.${i}`;
+    const no = i + 1;
+    const remove = removeButton(`Remove rule ${no}`, () => { state.draft.mapping.rules.splice(i, 1); }, "tw-new-rule-kind");
     const choices = (rule.sets || (rule.matrix ? "severity" : "tier")) === "tier" ? tiers : sevs;
+    let title;
+    let parts;
     if ("field" in rule) {
-      const matched = rule.values && Object.keys(rule.values).length
-        ? valuesEditor(rule, "values", base, "Field value", choices)
-        : el("p", { class: "tw-subtlest", text: "Values are matched against severity names and aliases." });
-      return el("div", { class: "tw-rule", "data-rule": i },
+      const hasValues = rule.values && Object.keys(rule.values).length;
+      title = `Rule ${no}: Jira field → ${rule.sets || "tier"}`;
+      parts = [
         el("div", { class: "tw-row" },
-          select(`${base}.field`, `Rule ${i + 1}: Jira field`, fieldOptions(), { allowEmpty: null }),
-          select(`${base}.sets`, "decides", [["severity", "severity"], ["tier", "tier"]], { allowEmpty: null })),
-        matched);
+          select(`${base}.field`, `Rule ${no}: Jira field`, fieldOptions(), { allowEmpty: null, onchange: () => setTimeout(rerenderMapping) }),
+          select(`${base}.sets`, `Rule ${no} decides`, [["severity", "severity"], ["tier", "tier"]], { allowEmpty: null, onchange: () => setTimeout(rerenderMapping) })),
+        optionsHint(rule.field),
+        hasValues ? null : el("p", { class: "tw-subtlest", text: `Without values, the field is matched against ${rule.sets === "severity" ? "severity names and aliases" : "tier ids and names"}.` }),
+        valuesEditor(rule, "values", base, "Field value", choices, optionsList(rule.field)),
+      ];
+    } else if (rule.matrix) {
+      title = `Rule ${no}: impact × urgency → severity`;
+      parts = [
+        el("div", { class: "tw-row" },
+          select(`${base}.matrix.impact`, `Rule ${no}: impact field`, fieldOptions(), { allowEmpty: null, onchange: () => setTimeout(rerenderMapping) }),
+          select(`${base}.matrix.urgency`, `Rule ${no}: urgency field`, fieldOptions(), { allowEmpty: null, onchange: () => setTimeout(rerenderMapping) })),
+        matrixEditor(rule, base, sevs, no),
+      ];
+    } else if (rule.organization) {
+      title = `Rule ${no}: JSM organization → tier`;
+      parts = [valuesEditor(rule, "organization", base, "Organization", tiers)];
+    } else if (rule.email_domain) {
+      title = `Rule ${no}: reporter's e-mail domain → tier`;
+      parts = [valuesEditor(rule, "email_domain", base, "E-mail domain", tiers)];
+    } else {
+      title = `Rule ${no}: not editable here (use the JSON editor)`;
+      parts = [];
     }
-    if (rule.organization) {
-      return el("div", { class: "tw-rule", "data-rule": i }, el("h3", { text: `Rule ${i + 1}: JSM organization → tier` }),
-        valuesEditor(rule, "organization", base, "Organization", tiers));
-    }
-    if (rule.email_domain) {
-      return el("div", { class: "tw-rule", "data-rule": i }, el("h3", { text: `Rule ${i + 1}: reporter's e-mail domain → tier` }),
-        valuesEditor(rule, "email_domain", base, "E-mail domain", tiers));
-    }
-    return el("p", { "data-rule": i, text: `Rule ${i + 1}: impact × urgency matrix (edit in JSON)` });
+    return el("div", { class: "tw-rule", "data-rule": i, "data-path": base },
+      el("div", { class: "tw-row tw-heading-row" }, el("h3", { text: title }), remove), ...parts, el("div", { class: "tw-error" }));
   });
-  $("tw-mapping").replaceChildren(...rules,
+  const kind = el("select", { id: "tw-new-rule-kind" }, Object.entries(NEW_RULE_LABELS).map(([v, t]) => el("option", { value: v, text: t })));
+  const addRule = el("div", { class: "tw-row tw-adder" },
+    el("div", { class: "tw-field" }, el("label", { for: "tw-new-rule-kind", text: "New rule" }), kind),
+    el("button", { type: "button", text: "Add rule", onclick: () => {
+      const mapping = (state.draft.mapping ||= {});
+      (mapping.rules ||= []).push(NEW_RULES[kind.value]());
+      renderMapping();
+      changed();
+      $("tw-mapping").querySelector(`[data-rule="${mapping.rules.length - 1}"] select, [data-rule="${mapping.rules.length - 1}"] button`)?.focus();
+    } }));
+  $("tw-mapping").replaceChildren(...rules, addRule,
     el("div", { class: "tw-row" },
       select("mapping.default_tier", "Default tier", tiers),
       select("mapping.default_severity", "Default severity", sevs)));
@@ -351,8 +557,10 @@ function showErrors(errors) {
   }
   for (const [field, messages] of byField) {
     field.setAttribute("aria-invalid", "true");
-    const target = $(field.getAttribute("aria-describedby")) || field.closest("tr, .tw-field, fieldset")?.querySelector(".tw-error");
-    if (target) target.textContent = messages.join("; ");
+    const target = $(field.getAttribute("aria-describedby")) || field.querySelector(":scope > .tw-error")
+      || field.closest("tr, .tw-field, fieldset")?.querySelector(".tw-error");
+    if (target) target.textContent = [target.textContent, ...messages].filter(Boolean).join("; ");
+    else unplaced.push(...messages.map((message) => ({ path: field.dataset.path, message })));
   }
   $("tw-other-errors").replaceChildren(...unplaced.map((e) => el("div", { text: e.path ? `${e.path}: ${e.message}` : e.message })));
   $("tw-save").disabled = errors.length > 0;
