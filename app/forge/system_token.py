@@ -12,10 +12,11 @@ invoke a remote backend"), so a token is normally always fresh. Tierwise therefo
    storage layer (`SystemTokenStore`);
 2. when a job needs to call Jira for a Forge tenant, takes the stored token if it is still fresh
    for `FRESHNESS_MARGIN` (`fresh_system_token`), else raises `ForgeTokenExpired`;
-3. a job that gets `ForgeTokenExpired` is retried with `retry_delay(attempt)` (1, 5, 15, 30, then
-   every 60 minutes): the next hourly trigger, or any other invocation in between (a ticket event,
-   an agent opening the panel), refreshes the token. After `GIVE_UP_AFTER` it gives up and writes an audit
-   entry naming the installation, so nothing loops forever on an uninstalled app.
+3. a job that gets `ForgeTokenExpired` treats it like a transient Jira failure (it is a
+   `JiraUnavailable`): `jobs.retry` runs it again with exponential backoff and, after its last
+   attempt, gives up with a `gave_up` audit entry on the ticket naming the installation. Any
+   invocation in between (the hourly trigger, a ticket event, an agent opening the panel) stores a
+   fresh token, and the next attempt goes through.
 
 The token is opaque to Tierwise: only its `exp` is read (unverified; it is no credential check,
 only a hint when to stop using it). It is never logged.
@@ -37,16 +38,6 @@ from app.forge.fit import ForgeContext
 FRESHNESS_MARGIN = timedelta(seconds=60)
 #: Expiry assumed when a token carries no readable `exp` (Forge documents one; be conservative).
 FALLBACK_LIFETIME = timedelta(minutes=5)
-#: Waits between retries of a job that found no fresh token; the last one repeats.
-RETRY_DELAYS = (
-    timedelta(minutes=1),
-    timedelta(minutes=5),
-    timedelta(minutes=15),
-    timedelta(minutes=30),
-    timedelta(minutes=60),
-)
-#: After this long without a fresh token a job gives up and leaves an audit entry.
-GIVE_UP_AFTER = timedelta(hours=24)
 #: Longest token accepted from the header (Forge's are ~1-2 KiB JWTs).
 MAX_TOKEN_CHARS = 16 * 1024
 
@@ -157,13 +148,3 @@ def fresh_system_token(
         raise ForgeTokenExpired(installation_id, stored.expires_at)
     return stored
 
-
-def retry_delay(attempt: int) -> timedelta:
-    """How long a job waits before its `attempt`-th retry (1-based) after ForgeTokenExpired."""
-    index = max(1, attempt) - 1
-    return RETRY_DELAYS[min(index, len(RETRY_DELAYS) - 1)]
-
-
-def should_give_up(first_failure: datetime, now: datetime) -> bool:
-    """True once a job has waited `GIVE_UP_AFTER` for a fresh token: audit and stop retrying."""
-    return now - first_failure >= GIVE_UP_AFTER

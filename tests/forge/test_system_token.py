@@ -11,15 +11,13 @@ from app.forge.errors import ForgeTokenExpired
 from app.forge.fit import ForgeContext
 from app.forge.system_token import (
     FALLBACK_LIFETIME,
-    GIVE_UP_AFTER,
     InMemorySystemTokenStore,
     SystemToken,
     fresh_system_token,
     remember_system_token,
-    retry_delay,
-    should_give_up,
     token_expiry,
 )
+from jobs.retry import MAX_ATTEMPTS, retry_delay
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 CONTEXT = ForgeContext(
@@ -77,9 +75,10 @@ def test_the_token_never_shows_in_its_repr() -> None:
     assert "s3cr3t" not in repr(token)
 
 
-def test_retry_schedule_backs_off_then_gives_up() -> None:
-    delays = [retry_delay(n) for n in range(1, 8)]
-    assert delays == sorted(delays)
-    assert delays[0] == timedelta(minutes=1) and delays[-1] == timedelta(hours=1)
-    assert not should_give_up(NOW, NOW + GIVE_UP_AFTER - timedelta(seconds=1))
-    assert should_give_up(NOW, NOW + GIVE_UP_AFTER)
+def test_a_stale_token_is_a_transient_failure_for_the_jobs() -> None:
+    store = InMemorySystemTokenStore()
+    remember_system_token(store, CONTEXT, system_token(_at(30)), now=NOW)  # inside the freshness margin
+    with pytest.raises(ForgeTokenExpired) as caught:
+        fresh_system_token(store, INSTALLATION_ID, now=NOW)
+    assert retry_delay(caught.value, 0) is not None  # retried like a 5xx ...
+    assert retry_delay(caught.value, MAX_ATTEMPTS - 1) is None  # ... until the jobs' last attempt
