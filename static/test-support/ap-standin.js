@@ -10,6 +10,17 @@
     user: {
       getCurrentUser(cb) { setTimeout(() => cb({ atlassianAccountId: config().user }), 0); },
     },
+    theming: {
+      // like all.js: the host's colour mode lands on <html> (only when the test gives one)
+      initializeTheming() {
+        window.__TW_AP_THEMING = true;
+        const mode = config().colorMode;
+        if (mode) {
+          document.documentElement.dataset.colorMode = mode;
+          document.documentElement.dataset.theme = `${mode}:${mode}`;
+        }
+      },
+    },
     resize() { window.__TW_AP_RESIZES = (window.__TW_AP_RESIZES || 0) + 1; },
     sizeToParent() {},
   };

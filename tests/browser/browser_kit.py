@@ -10,13 +10,16 @@ import os
 import shutil
 import socket
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from app.bootstrap import Services
 from app.connect.qsh import CONTEXT_QSH, query_string_hash
 from app.connect.tokens import mint_token
+from app.schemas.presets import preset_document
+from app.storage.policies import PolicyStore
+from app.storage.tickets import TicketRecord, TicketStore
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 ARTIFACTS = REPO_ROOT / "test-artifacts"
@@ -63,3 +66,67 @@ def publish_screenshot(source: Path, name: str) -> None:
     (`TIERWISE_UPDATE_SCREENSHOTS=1`): a plain test run must not change tracked files."""
     if os.environ.get("TIERWISE_UPDATE_SCREENSHOTS") == "1":
         shutil.copy(source, REPO_ROOT / "docs" / "screenshots" / name)
+
+
+def seed_ticket(site: Site, issue_id: str, created_ago: timedelta, **changes: Any) -> TicketRecord:
+    """A ticket under the Confluence Health Check policy (24x7 Sev-1 targets: independent of the hour)."""
+    store = PolicyStore(site.services.session_factory)
+    doc = preset_document("confluence-health-check")
+    active = store.active(site.client_key)
+    version = active if active and active.document.get("id") == doc["id"] else store.save(site.client_key, doc, None)
+    record = TicketRecord(
+        tenant_key=site.client_key, issue_id=issue_id, issue_key=f"SUP-{issue_id}",
+        created_at=datetime.now(UTC) - created_ago, policy_version_id=version.id, tier="standard", severity="sev1",
+        tier_rule="default tier standard", severity_rule="rule 1: field priority = 'Highest' → sev1", **changes,
+    )
+    return TicketStore(site.services.session_factory).save(record, 0)
+
+
+#: Browser-side: every visible piece of text (and every text input's value) with its colour, the colour
+#: of what is behind it (semi-transparent backgrounds composited up to the page) and their WCAG contrast.
+TEXT_CONTRAST_JS = """
+() => {
+  const rgba = (c) => {
+    const m = /rgba?\\(([^)]+)\\)/.exec(c);
+    if (!m) return null;
+    const p = m[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number);
+    return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+  };
+  const over = (top, below) => top.slice(0, 3).map((v, i) => v * top[3] + below[i] * (1 - top[3]));
+  const luminance = (rgb) => {
+    const [r, g, b] = rgb.map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const behind = (node) => {
+    const layers = [];
+    for (let n = node; n && n.nodeType === 1; n = n.parentElement) layers.push(rgba(getComputedStyle(n).backgroundColor));
+    let colour = [255, 255, 255];
+    if (getComputedStyle(document.documentElement).colorScheme === "dark") colour = [0, 0, 0];
+    for (const layer of layers.reverse()) if (layer) colour = over(layer, colour);
+    return colour;
+  };
+  const out = [];
+  const shown = (node) => node.getClientRects().length > 0 && getComputedStyle(node).visibility === "visible"
+    && !node.closest(".tw-sr-only, [aria-hidden=true], :disabled");
+  for (const node of document.querySelectorAll("body *")) {
+    const own = [...node.childNodes].some((c) => c.nodeType === 3 && c.textContent.trim());
+    const field = node.matches("input:not([type=checkbox]):not([type=file]):not([type=radio]), select, textarea") && node.value;
+    if (!(own || field) || !shown(node) || node.matches("option, script, style")) continue;
+    const bg = behind(node);
+    const fg = over(rgba(getComputedStyle(node).color), bg);
+    const [hi, lo] = [luminance(fg), luminance(bg)].sort((a, b) => b - a);
+    const text = (field ? node.value : node.textContent).trim().slice(0, 40);
+    out.push({ tag: node.tagName.toLowerCase(), cls: node.className, text, ratio: (hi + 0.05) / (lo + 0.05), background: luminance(bg) });
+  }
+  return out;
+}
+"""
+#: WCAG AA contrast for body text.
+MIN_TEXT_CONTRAST = 4.5
+
+
+def low_contrast_text(page: Any) -> list[str]:
+    """The visible texts of the page whose contrast with their background is under WCAG AA."""
+    found = page.evaluate(TEXT_CONTRAST_JS)
+    assert found, "no text found on the page"
+    return [f"{t['tag']}.{t['cls']} {t['text']!r}: {t['ratio']:.2f}" for t in found if t["ratio"] < MIN_TEXT_CONTRAST]

@@ -98,11 +98,13 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def open_page(browser: Any, site: Site) -> Iterator[Any]:
-    """`open_page(path, query, user, dark=False)`: a fresh page inside a stand-in `AP`, at the app's URL."""
+    """`open_page(path, query, user, dark=False, color_mode=None)`: a fresh page inside a stand-in `AP`, at the app's URL."""
     contexts: list[Any] = []
     ap_js = AP_STANDIN.read_text()
 
-    def _open(path: str, query: str = "", user: str | None = None, *, dark: bool = False) -> Any:
+    def _open(path: str, query: str = "", user: str | None = None, *, dark: bool = False,
+              color_mode: str | None = None) -> Any:
+        """`dark`: the browser prefers dark; `color_mode`: the Jira theme `AP.theming` puts on <html>."""
         context = browser.new_context(viewport={"width": 1280, "height": 900} if path == "/admin" else {"width": 380, "height": 900},
                                       color_scheme="dark" if dark else "light", timezone_id=VIEWER_TIME_ZONE)
         contexts.append(context)
@@ -118,7 +120,7 @@ def open_page(browser: Any, site: Site) -> Iterator[Any]:
 
         context.route("**/*", guard)
         page = context.new_page()
-        config = {"token": site.context_token(user), "user": user}
+        config = {"token": site.context_token(user), "user": user, "colorMode": color_mode}
         page.add_init_script(f"window.__TW_AP = {json.dumps(config)};")
         token = site.page_token(path, query, user)
         sep = "&" if query else ""

@@ -8,29 +8,13 @@ from typing import Any
 
 import pytest
 from browser_kit import Site, publish_screenshot
+from browser_kit import seed_ticket as seed
 from playwright.sync_api import expect
 
-from app.schemas.presets import preset_document
 from app.storage.audit import AuditLog
-from app.storage.policies import PolicyStore
-from app.storage.tickets import TicketRecord, TicketStore
 from standin import AGENT
 
 pytestmark = pytest.mark.browser
-
-
-def seed(site: Site, issue_id: str, created_ago: timedelta, **changes: Any) -> TicketRecord:
-    """A ticket under the Confluence Health Check policy (24x7 Sev-1 targets: independent of the hour)."""
-    store = PolicyStore(site.services.session_factory)
-    doc = preset_document("confluence-health-check")
-    active = store.active(site.client_key)
-    version = active if active and active.document.get("id") == doc["id"] else store.save(site.client_key, doc, None)
-    record = TicketRecord(
-        tenant_key=site.client_key, issue_id=issue_id, issue_key=f"SUP-{issue_id}",
-        created_at=datetime.now(UTC) - created_ago, policy_version_id=version.id, tier="standard", severity="sev1",
-        tier_rule="default tier standard", severity_rule="rule 1: field priority = 'Highest' → sev1", **changes,
-    )
-    return TicketStore(site.services.session_factory).save(record, 0)
 
 
 def open_panel(open_page: Any, issue_id: str, *, dark: bool = False) -> Any:
@@ -70,7 +54,7 @@ def test_breached_and_paused_states_render_in_words(open_page: Any, site: Site, 
     breached = page.locator('[data-target="first_response"]')
     expect(breached.locator("[data-state=breached]")).to_have_text("✖Breached")
     expect(breached.locator('[data-countdown="first_response"]')).to_contain_text("overdue")
-    page.screenshot(path=str(artifacts / "panel-dark.png"), full_page=True)
+    page.screenshot(path=str(artifacts / "panel-breached-dark.png"), full_page=True)
 
     now = datetime.now(UTC)
     seed(site, "20003", timedelta(hours=2), phase="paused", phase_changes=((now - timedelta(minutes=30), "paused"),))
