@@ -31,6 +31,9 @@ PAGE_TIMEOUT_SECONDS = 5
 #: How far back the duplicate check reads a ticket's comments.
 RECENT_COMMENTS = 50
 
+#: Intents that can simply be repeated (a PUT of the same values): no in-flight mark needed.
+IDEMPOTENT_KINDS = frozenset({"fields", "set_field"})
+
 # (tenant, project, issue type) -> transition name (case-folded) -> id.
 _transitions: dict[tuple[str, str, str], dict[str, str]] = {}
 _transitions_lock = threading.Lock()
@@ -87,7 +90,8 @@ def deliver(ctx: TenantContext, issue_key: str, intents: Sequence[StoredIntent])
     for intent in intents:
         now = datetime.now(UTC)
         was_in_flight = intent.state == IN_FLIGHT
-        outbox.mark(intent.id, IN_FLIGHT, at=now)
+        if intent.kind not in IDEMPOTENT_KINDS:
+            outbox.mark(intent.id, IN_FLIGHT, at=now)
         try:
             result = _carry_out(ctx, issue_key, intent, was_in_flight)
         except (JiraAuthError, JiraNotFound, JiraBadRequest) as exc:

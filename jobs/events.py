@@ -31,7 +31,7 @@ from app.storage.policies import PolicyVersion
 from app.storage.tickets import ConcurrentUpdate, EventAlreadyApplied, TicketRecord
 from jobs.actions import action_intent, matching_actions
 from jobs.bootstrap import services
-from jobs.context import TenantContext, issue_meta_key, load_context
+from jobs.context import TenantContext, app_account_key, issue_meta_key, load_context
 from jobs.retry import retry_delay, schedule_retry
 from jobs.sla import settle
 from jobs.ticket_sla import history_of, with_state, zone_of
@@ -69,6 +69,9 @@ def process_event(tenant_key: str, event_id: str, attempt: int = 0) -> str:
     if event is None or (isinstance(event, IssueEvent) and event.is_comment_echo):
         delete_event(svc.redis, event_id)
         return "ignored"
+    if _known_echo(svc.redis, tenant_key, event):  # cheap: no database read for the app's own echoes
+        delete_event(svc.redis, event_id)
+        return "own"
     ctx = load_context(tenant_key, svc)
     if ctx is None:
         delete_event(svc.redis, event_id)
@@ -96,12 +99,24 @@ def process_event(tenant_key: str, event_id: str, attempt: int = 0) -> str:
     return "applied"
 
 
+def _actor(event: TicketEvent) -> tuple[str | None, str | None]:
+    if isinstance(event, IssueEvent):
+        return event.actor_account_id, event.actor_account_type
+    return event.author_account_id, event.author_account_type
+
+
+def _known_echo(redis_client: Any, tenant_key: str, event: TicketEvent) -> bool:
+    """True when the actor is the app user whose id is already known (no Jira or database call)."""
+    actor, actor_type = _actor(event)
+    if actor_type != ACCOUNT_TYPE_APP or not actor:
+        return False
+    known = redis_client.get(app_account_key(tenant_key))
+    return known is not None and (known.decode() if isinstance(known, bytes) else str(known)) == actor
+
+
 def _caused_by_app(ctx: TenantContext, event: TicketEvent) -> bool:
     """True for the echo of the app's own write (its user is an `app` account; other apps are followed)."""
-    if isinstance(event, IssueEvent):
-        actor, actor_type = event.actor_account_id, event.actor_account_type
-    else:
-        actor, actor_type = event.author_account_id, event.author_account_type
+    actor, actor_type = _actor(event)
     if actor_type != ACCOUNT_TYPE_APP or not actor:
         return False
     return actor == ctx.app_account_id()

@@ -35,8 +35,10 @@ bp = Blueprint("webhooks", __name__)
 
 #: Seconds a tenant's shared secret is trusted from the in-process cache.
 SECRET_TTL_SECONDS = 30.0
-#: Seconds the app user's account id (or its absence) is trusted from the in-process cache.
+#: Seconds the app user's account id is trusted from the in-process cache.
 APP_ACCOUNT_TTL_SECONDS = 300.0
+#: Seconds "not known yet" is trusted: the worker learns the id from the first echo it drops.
+APP_ACCOUNT_UNKNOWN_TTL_SECONDS = 5.0
 #: Header carrying Jira's delivery id (the same on every retry of one delivery).
 DELIVERY_HEADER = "X-Atlassian-Webhook-Identifier"
 
@@ -56,9 +58,9 @@ class _TtlCache:
             return False, None
         return True, hit[1]
 
-    def put(self, key: str, value: Any) -> None:
+    def put(self, key: str, value: Any, ttl: float | None = None) -> None:
         with self._lock:
-            self._items[key] = (time.monotonic() + self.ttl, value)
+            self._items[key] = (time.monotonic() + (self.ttl if ttl is None else ttl), value)
 
     def forget(self, key: str) -> None:
         with self._lock:
@@ -107,7 +109,7 @@ def _app_account(redis_client: redis.Redis, tenant_key: str) -> str | None:
     if not found:
         raw = redis_client.get(f"tw:app-account:{tenant_key}")  # written by the worker (jobs.context)
         account = raw.decode() if isinstance(raw, bytes) else raw
-        _app_accounts.put(tenant_key, account)
+        _app_accounts.put(tenant_key, account, None if account else APP_ACCOUNT_UNKNOWN_TTL_SECONDS)
     return account if isinstance(account, str) else None
 
 
