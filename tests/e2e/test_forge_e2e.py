@@ -186,11 +186,31 @@ def test_forge_ticket_lifecycle_fields_eta_and_duplicates(forge_stack: ForgeStac
     prop = stack.jira.issue(key)["properties"]["tierwise.sla"]
     assert before is not None and connect._due(prop, "resolutionDue") == before + timedelta(hours=112)
     assert "recomputed" in stack.audit(issue)
+
+    # Waiting for customer pauses the clock; leaving it resumes, deadlines later by the pause.
+    stack.jira.transition_issue(key, "Wait for customer", by=AGENT)
+    wait_until(lambda: stack.record(issue).phase == "paused", 20)
+    stack.wait_settled(issue)
+    assert stack.jira.issue(key)["properties"]["tierwise.sla"]["resolutionDue"] is None
+    time.sleep(1.5)
+    stack.jira.transition_issue(key, "Respond to support", by=AGENT)
+    wait_until(lambda: stack.record(issue).phase == "active", 20)
+    stack.wait_settled(issue)
+    resumed = connect._due(stack.jira.issue(key)["properties"]["tierwise.sla"], "resolutionDue")
+    assert resumed is not None and resumed - connect._due(prop, "resolutionDue") >= timedelta(seconds=1)
     assert not [d for d in stack.jira.deliveries if d.attempts and d.attempts[-1] != 204]
 
 
 def test_forge_breach_transitions_pages_and_warns(forge_stack: ForgeStack) -> None:
     connect.test_breach_transitions_pages_and_warns(forge_stack)
+
+
+def test_forge_worker_killed_mid_job_applies_once(forge_stack: ForgeStack) -> None:
+    connect.test_worker_killed_mid_job_applies_once_without_duplicate_comment(forge_stack)
+
+
+def test_forge_burst_of_429s_every_event_eventually_applied(forge_stack: ForgeStack) -> None:
+    connect.test_burst_of_429s_every_event_eventually_applied(forge_stack)
 
 
 def test_forge_job_after_token_expiry_waits_for_the_next_invocation(forge_stack: ForgeStack) -> None:

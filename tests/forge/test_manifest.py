@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -106,3 +107,14 @@ def test_scopes_are_exactly_those_the_readme_states(manifest: dict[str, Any]) ->
     assert set(manifest["permissions"]["scopes"]) == stated
     assert {"read:jira-work", "write:jira-work", "read:app-system-token"} <= stated
     assert len(manifest["permissions"]["scopes"]) == len(stated)
+
+
+def test_sla_property_is_indexed_like_the_connect_descriptor(manifest: dict[str, Any]) -> None:
+    connect = json.loads((FORGE_DIR.parent / "atlassian-connect.json").read_text())
+    expected = {(c["propertyKey"], e["objectName"], e["type"], e["alias"])
+                for module in connect["modules"]["jiraEntityProperties"] for c in module["keyConfigurations"]
+                for e in c["extractions"]}
+    indexed = {(p["propertyKey"], v["path"], v["type"], v["searchAlias"])
+               for p in manifest["modules"]["jira:entityProperty"] for v in p["values"]}
+    assert indexed == expected
+    assert {p["entityType"] for p in manifest["modules"]["jira:entityProperty"]} == {"issue"}
