@@ -137,8 +137,8 @@ def test_worker_killed_mid_job_applies_once_without_duplicate_comment(stack: Any
     worker = stack.start_worker()
     stack.jira.inject("*/comment", status=None, times=1, latency=3.0, method="POST")
     issue = stack.jira.create_issue("Login broken", fields={"priority": {"name": "Highest"}})
-    wait_until(lambda: [c for c in stack.jira.calls("PUT") if c.app_key], 20)
-    time.sleep(1.0)  # the worker now waits on the ETA comment's POST
+    wait_until(lambda: ("public_reply", "in_flight") in stack.outbox(issue), 20)
+    time.sleep(0.5)  # the worker now waits on the ETA comment's POST (3 s in the stand-in)
     stack.kill(worker)
     time.sleep(3.0)  # the stand-in finishes the POST nobody waits for any more
     assert len(stack.jira.comments(issue["key"])) == 1
