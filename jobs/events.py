@@ -88,8 +88,9 @@ def process_event(tenant_key: str, event_id: str, attempt: int = 0) -> str:
     except JiraError as exc:
         delay = retry_delay(exc, attempt)
         if delay is None:
+            abandoned = ctx.stores.outbox.abandon_open(ctx.key, event.issue_id, at=datetime.now(UTC))
             ctx.audit(event.issue_id, "gave_up", {"event": event_id, "error": str(exc), "status": exc.status,
-                                                  "attempts": attempt + 1})
+                                                  "attempts": attempt + 1, "intents_abandoned": abandoned})
             delete_event(svc.redis, event_id)
             return "gave_up"
         schedule_retry("jobs.events.process_event", (tenant_key, event_id), attempt, delay,

@@ -93,8 +93,9 @@ def on_timer(tenant_key: str, issue_id: str, target: str, kind: str, deadline_ts
     except JiraError as exc:
         delay = retry_delay(exc, attempt)
         if delay is None:
+            abandoned = ctx.stores.outbox.abandon_open(ctx.key, issue_id, at=datetime.now(UTC))
             ctx.audit(issue_id, "gave_up", {"target": target, "kind": kind, "error": str(exc), "status": exc.status,
-                                            "attempts": attempt + 1})
+                                            "attempts": attempt + 1, "intents_abandoned": abandoned})
             return "gave_up"
         schedule_retry("jobs.sla.on_timer", (tenant_key, issue_id, target, kind, deadline_ts), attempt, delay,
                        fallback_queue=svc.queue)

@@ -132,6 +132,17 @@ class Outbox:
         with self._sessions() as session, session.begin():
             session.execute(sa.update(OutboxRow).where(OutboxRow.id == intent_id).values(**values))
 
+    def abandon_open(self, tenant_key: str, issue_id: str, *, at: datetime) -> int:
+        """Give up every pending or in-flight intent of a ticket (its job ran out of attempts)."""
+        with self._sessions() as session, session.begin():
+            result = session.execute(
+                sa.update(OutboxRow)
+                .where(OutboxRow.client_key == tenant_key, OutboxRow.issue_id == issue_id,
+                       OutboxRow.state.in_((PENDING, IN_FLIGHT)))
+                .values(state=ABANDONED, updated_at=at)
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
+
     def states(self, tenant_key: str, issue_id: str) -> list[tuple[str, str]]:
         """(kind, state) of every intent of a ticket, oldest first (tests and the panel)."""
         query = (

@@ -166,3 +166,33 @@ def test_dead_workers_started_job_is_requeued(pipeline) -> None:
     finally:
         proc.kill()
         proc.wait(10)
+
+
+def _queued_event(pipeline) -> tuple[str, str]:
+    pipeline.jira.wait_for_deliveries(10)
+    queue = Queue(pipeline.settings.queue_name, connection=pipeline.redis)
+    job = queue.jobs[0]
+    queue.empty()
+    return job.args[0], job.args[1]
+
+
+def test_transient_failure_is_retried_later_then_given_up(pipeline) -> None:
+    from rq.registry import ScheduledJobRegistry
+
+    from jobs.events import process_event
+
+    pipeline.save_policy(short_policy(first_response="30m"))
+    pipeline.jira.inject("/rest/api/3/issue/*", status=503, times=100, method="PUT")
+    issue = pipeline.jira.create_issue("Checkout down", fields={"priority": {"name": "Highest"}})
+    tenant, event_id = _queued_event(pipeline)
+    assert process_event(tenant, event_id) == "retry"
+    scheduled = ScheduledJobRegistry(pipeline.settings.queue_name, connection=pipeline.redis)
+    retry = [j for j in (Queue(pipeline.settings.queue_name, connection=pipeline.redis).fetch_job(i)
+                         for i in scheduled.get_job_ids()) if j]
+    assert [(j.func_name, j.kwargs.get("attempt")) for j in retry] == [("jobs.events.process_event", 1)]
+    assert ("fields", "pending") in stores(pipeline.services).outbox.states(pipeline.client_key, issue["id"])
+    assert process_event(tenant, event_id, attempt=MAX_ATTEMPTS - 1) == "gave_up"
+    states = stores(pipeline.services).outbox.states(pipeline.client_key, issue["id"])
+    assert states and all(state == "abandoned" for _, state in states)
+    assert "gave_up" in pipeline.audit(issue)
+    assert pipeline.jira.comments(issue["key"]) == []
