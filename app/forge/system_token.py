@@ -40,6 +40,9 @@ FRESHNESS_MARGIN = timedelta(seconds=60)
 FALLBACK_LIFETIME = timedelta(minutes=5)
 #: Longest token accepted from the header (Forge's are ~1-2 KiB JWTs).
 MAX_TOKEN_CHARS = 16 * 1024
+#: Seconds a job without a fresh token waits before each next attempt (`token_retry_delay`): long
+#: enough together (about 4 h) to outlast several missed hourly triggers, which bring a new token.
+TOKEN_RETRY_DELAYS: tuple[float, ...] = (60, 120, 300, 600, 900, 1800, 3600, 3600, 3600)
 
 
 @dataclass(frozen=True, repr=False)
@@ -148,3 +151,16 @@ def fresh_system_token(
         raise ForgeTokenExpired(installation_id, stored.expires_at)
     return stored
 
+
+
+
+def token_retry_delay(attempt: int) -> float | None:
+    """Seconds before attempt `attempt + 1` (0-based) of a job that got ForgeTokenExpired; None: give up.
+
+    The schedule for waiting on the next Forge invocation rather than on a recovering Jira; the jobs
+    use it once `jobs.retry.retry_delay` routes `ForgeTokenExpired` here (until then they back off
+    like for a 5xx).
+    """
+    if attempt < 0 or attempt >= len(TOKEN_RETRY_DELAYS):
+        return None
+    return float(TOKEN_RETRY_DELAYS[attempt])

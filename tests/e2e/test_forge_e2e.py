@@ -67,10 +67,16 @@ class ForgeStack(e2e.Stack):  # type: ignore[name-defined,misc]
         st.policies.save_settings(self.client_key, {"field_bindings": connect_bindings(),
                                                     "oncall_webhook_url": self.oncall.url + "/page"}, "e2e")
 
-    def start_worker_with_attempts(self, attempts: int) -> Any:
-        """A worker whose jobs give up after `attempts` attempts (`jobs.retry.MAX_ATTEMPTS`), to see it in seconds."""
-        code = (f"import jobs.retry; jobs.retry.MAX_ATTEMPTS = {attempts}; import sys; from rq.cli import main; "
-                "sys.exit(main())")
+    def start_worker_with_limits(self, *, attempts: int, token_waits: tuple[float, ...]) -> Any:
+        """A worker whose retry limits are shortened so a test sees them in seconds.
+
+        `attempts` replaces `jobs.retry.MAX_ATTEMPTS` (how the jobs retry a stale token today: like a
+        5xx); `token_waits` replaces `app.forge.system_token.TOKEN_RETRY_DELAYS` (the schedule for the
+        same once the jobs route ForgeTokenExpired to `token_retry_delay`). Both give the same count.
+        """
+        code = ("import sys, jobs.retry, app.forge.system_token as tokens; "
+                f"jobs.retry.MAX_ATTEMPTS = {attempts}; tokens.TOKEN_RETRY_DELAYS = {token_waits!r}; "
+                "from rq.cli import main; sys.exit(main())")
         proc = self._spawn("worker", [sys.executable, "-c", code, "worker", "-w", e2e.WORKER_CLASS,
                                       "--with-scheduler", "--url", self.env["REDIS_URL"], self.env["TIERWISE_QUEUE"]])
         self.workers.append(proc)
@@ -218,7 +224,7 @@ def test_forge_job_after_token_expiry_waits_for_the_next_invocation(forge_stack:
     # Every token Forge hands out lives 30 s: stored, but never fresh enough for a job (60 s margin).
     stack.jira.forge.token_lifetime = timedelta(seconds=30)
     stack.install(short_policy(first_response="30m"))
-    stack.start_worker()
+    stack.start_worker_with_limits(attempts=8, token_waits=(1.0,) * 7)
     issue = stack.jira.create_issue("Invoices missing", fields={"priority": {"name": "Highest"}})
     wait_until(lambda: stack.scheduled_retries() > 0, 20)  # the job found no fresh token and is retried
     assert stack.app_calls() == []  # no Jira call was tried with a stale token
@@ -238,7 +244,7 @@ def test_forge_job_gives_up_with_an_audit_entry_when_no_token_comes(forge_stack:
     stack = forge_stack
     stack.jira.forge.token_lifetime = timedelta(seconds=30)
     stack.install(short_policy(first_response="30m"))
-    stack.start_worker_with_attempts(3)
+    stack.start_worker_with_limits(attempts=3, token_waits=(0.5, 1.0))
     issue = stack.jira.create_issue("Reports empty", fields={"priority": {"name": "Highest"}})
     wait_until(lambda: "gave_up" in stack.audit(issue), 30)
     entry = next(e for e in stores(stack.services).audit.recent(stack.client_key, issue["id"], 50)

@@ -11,11 +11,13 @@ from app.forge.errors import ForgeTokenExpired
 from app.forge.fit import ForgeContext
 from app.forge.system_token import (
     FALLBACK_LIFETIME,
+    TOKEN_RETRY_DELAYS,
     InMemorySystemTokenStore,
     SystemToken,
     fresh_system_token,
     remember_system_token,
     token_expiry,
+    token_retry_delay,
 )
 from jobs.retry import MAX_ATTEMPTS, retry_delay
 
@@ -82,3 +84,10 @@ def test_a_stale_token_is_a_transient_failure_for_the_jobs() -> None:
         fresh_system_token(store, INSTALLATION_ID, now=NOW)
     assert retry_delay(caught.value, 0) is not None  # retried like a 5xx ...
     assert retry_delay(caught.value, MAX_ATTEMPTS - 1) is None  # ... until the jobs' last attempt
+
+
+def test_token_wait_schedule_outlasts_missed_hourly_triggers_then_gives_up() -> None:
+    waits = [token_retry_delay(n) for n in range(len(TOKEN_RETRY_DELAYS))]
+    assert waits == sorted(waits) and waits[0] == 60 and max(w or 0 for w in waits) == 3600
+    assert sum(w or 0 for w in waits) >= 3 * 3600  # three hourly triggers can be missed
+    assert token_retry_delay(len(TOKEN_RETRY_DELAYS)) is None
