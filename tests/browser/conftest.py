@@ -63,10 +63,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             deadline = time.monotonic() + START_TIMEOUT_S
             while True:
                 try:
-                    if requests.get(f"{app_url}/atlassian-connect.json", timeout=2).ok:
+                    if requests.get(f"{app_url}/atlassian-connect.json", timeout=5).ok:
                         break
-                except requests.ConnectionError:
-                    pass
+                except (requests.ConnectionError, requests.Timeout):
+                    pass  # still booting
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"gunicorn did not start: {(instance / 'gunicorn.log').read_text()[-2000:]}")
                 time.sleep(0.2)

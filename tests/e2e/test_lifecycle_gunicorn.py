@@ -90,10 +90,10 @@ def gunicorn(tmp_path: Path, signing_key: rsa.RSAPrivateKey) -> Iterator[Gunicor
             while True:
                 assert proc.poll() is None, f"gunicorn exited early:\n{server.log()}"
                 try:
-                    if requests.get(f"{base_url}/atlassian-connect.json", timeout=2).status_code == 200:
+                    if requests.get(f"{base_url}/atlassian-connect.json", timeout=5).status_code == 200:
                         break
-                except requests.ConnectionError:
-                    pass
+                except (requests.ConnectionError, requests.Timeout):
+                    pass  # still booting: a worker importing the app can take seconds on a loaded machine
                 assert time.monotonic() < deadline, f"gunicorn did not come up:\n{server.log()}"
                 time.sleep(0.1)
             yield server
