@@ -107,7 +107,8 @@ const clone = (value) => (value === undefined ? undefined : JSON.parse(JSON.stri
 function adder(key, what, taken, add, { placeholder } = {}) {
   const id = `tw-new-${key}`;
   const field = el("input", { id, "aria-describedby": `${id}-error`, autocomplete: "off", placeholder });
-  const error = el("div", { class: "tw-error", id: `${id}-error` });
+  const error = el("div", { class: "tw-error tw-local-error", id: `${id}-error` });
+  field.addEventListener("input", () => { error.textContent = ""; field.removeAttribute("aria-invalid"); });
   const go = () => {
     const value = field.value.trim();
     const problem = !value ? `Enter an id for the new ${what}.`
@@ -138,6 +139,7 @@ function removeButton(label, remove, then) {
 
 // A <datalist> of a Jira select field's option values (loaded once per field); returns its id.
 const optionLists = new Map();
+const optionValues = new Map(); // field id → its option values, once loaded
 function optionsList(fieldId) {
   if (!fieldId) return undefined;
   const id = `tw-options-${fieldId.replace(/[^A-Za-z0-9_-]/g, "_")}`;
@@ -150,6 +152,7 @@ function optionsList(fieldId) {
       .then((values) => {
         list.replaceChildren(...values.map((value) => el("option", { value })));
         list.dataset.loaded = "true";
+        optionValues.set(fieldId, values);
         return values;
       }));
   }
@@ -326,8 +329,16 @@ function valuesEditor(rule, key, base, what, choices, listId) {
 function matrixEditor(rule, base, sevs, ruleNo) {
   const m = rule.matrix;
   m.cells ||= {};
-  const impacts = Object.keys(m.cells);
-  const urgencies = [...new Set(impacts.flatMap((i) => Object.keys(m.cells[i] || {})))];
+  // rows and columns in the order Jira lists the options (Critical, High, Medium, Low), once known
+  const inJiraOrder = (values, fieldId) => {
+    const known = optionValues.get(fieldId) || [];
+    const rank = (v) => (known.includes(v) ? known.indexOf(v) : known.length);
+    return [...values].sort((a, b) => rank(a) - rank(b));
+  };
+  const waiting = [m.impact, m.urgency].filter((f) => f && !optionValues.has(f));
+  if (waiting.length) Promise.all(waiting.map((f) => { optionsList(f); return optionLists.get(f); })).then(rerenderMapping);
+  const impacts = inJiraOrder(Object.keys(m.cells), m.impact);
+  const urgencies = inJiraOrder(new Set(impacts.flatMap((i) => Object.keys(m.cells[i] || {}))), m.urgency);
   const fallback = sevs[sevs.length - 1]?.[0] || "";
   const head = el("tr", {}, el("th", { scope: "col", text: "Impact ↓ · urgency →" }),
     urgencies.map((u) => el("th", { scope: "col" }, u, " ",
@@ -350,7 +361,8 @@ function matrixEditor(rule, base, sevs, ruleNo) {
   const addLine = (kind, fieldId, add) => {
     const id = `tw-new-${kind}-${ruleNo}`;
     const field = el("input", { id, list: optionsList(fieldId), autocomplete: "off", "aria-describedby": `${id}-error` });
-    const error = el("div", { class: "tw-error", id: `${id}-error` });
+    const error = el("div", { class: "tw-error tw-local-error", id: `${id}-error` });
+    field.addEventListener("input", () => { error.textContent = ""; field.removeAttribute("aria-invalid"); });
     const go = () => {
       const value = field.value.trim();
       const problem = !value ? `Enter an ${kind} value.` : add(value);
@@ -367,7 +379,7 @@ function matrixEditor(rule, base, sevs, ruleNo) {
   };
   return el("div", {},
     el("div", { style: "overflow-x:auto" }, el("table", { class: "tw-matrix" }, el("thead", {}, head), el("tbody", {}, rows))),
-    el("div", { class: "tw-row" },
+    el("div", {},
       addLine("impact", m.impact, (v) => {
         if (v in m.cells) return `Impact "${v}" is already a row.`;
         m.cells[v] = Object.fromEntries(urgencies.map((u) => [u, fallback]));
@@ -540,7 +552,8 @@ function setDraft(document) {
 function showErrors(errors) {
   state.errors = errors;
   for (const node of document.querySelectorAll("[data-path][aria-invalid]")) node.removeAttribute("aria-invalid");
-  for (const node of $("tw-editor").querySelectorAll(".tw-error")) {
+  // the JSON editor's and the "add" fields' own errors are not the engine's to clear
+  for (const node of $("tw-editor").querySelectorAll(".tw-error:not(.tw-local-error)")) {
     if (node.id !== "tw-json-error") node.textContent = "";
   }
   const fields = [...document.querySelectorAll("#tw-editor [data-path]")];
