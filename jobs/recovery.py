@@ -13,7 +13,8 @@ alive: on this host by its pid (a killed worker is known dead at once), elsewher
 worker key (which expires `worker_ttl` after its last heartbeat). A dead worker's job is removed
 from the registry (an atomic ZREM decides which of several sweeping workers requeues it) and put
 back on its queue. Jobs are idempotent (`jobs.events`, `jobs.sla`), so re-running one that had
-got half-way is safe. `RecoveringWorker` sweeps at start-up and every `RECOVERY_INTERVAL` seconds.
+got half-way is safe. `RecoveryMixin` (part of `jobs.worker.TierwiseWorker`) sweeps at start-up and
+every `RECOVERY_INTERVAL` seconds.
 """
 
 from __future__ import annotations
@@ -31,8 +32,6 @@ from rq.exceptions import NoSuchJobError
 from rq.executions import Execution
 from rq.job import Job, JobStatus
 from rq.worker import Worker
-
-from jobs.worker import TierwiseWorker
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +121,3 @@ class RecoveryMixin:
         finally:
             stop.set()
 
-
-class RecoveringWorker(RecoveryMixin, TierwiseWorker):
-    """TierwiseWorker that also re-runs the jobs of dead workers (to be folded into TierwiseWorker)."""

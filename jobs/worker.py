@@ -31,6 +31,7 @@ from rq.worker import SimpleWorker, Worker
 
 from app.queueing.pump import DEFAULT_PUMP_INTERVAL, TimerPump
 from app.queueing.timers import TimerStore
+from jobs.recovery import RecoveryMixin
 
 #: Key namespace of the timer set (shared with the code that schedules timers).
 TIMER_NAMESPACE = "tw"
@@ -68,9 +69,10 @@ class TimerPumpMixin:
             client.close()
 
 
-class TierwiseWorker(TimerPumpMixin, SimpleWorker):
-    """The worker Tierwise runs in production: jobs in-process, timers pumped alongside."""
+class TierwiseWorker(RecoveryMixin, TimerPumpMixin, SimpleWorker):
+    """The worker Tierwise runs in production: jobs in-process, timers pumped alongside, and the
+    jobs of dead workers re-run (`jobs.recovery`)."""
 
 
-class TierwiseForkingWorker(TimerPumpMixin, Worker):
+class TierwiseForkingWorker(RecoveryMixin, TimerPumpMixin, Worker):
     """The same with a forked work horse per job: slower, but a crashing job cannot kill the worker."""

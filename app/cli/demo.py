@@ -224,7 +224,7 @@ class Demo:
         for name, argv in (
             ("web", [sys.executable, "-m", "gunicorn", "--bind", self.env["APP_BASE_URL"][7:], "--workers", "2",
                      "app:create_app()"]),
-            ("worker", [sys.executable, "-m", "rq.cli", "worker", "-w", "jobs.recovery.RecoveringWorker",
+            ("worker", [sys.executable, "-m", "rq.cli", "worker", "-w", "jobs.worker.TierwiseWorker",
                         "--with-scheduler", "--url", self.env["REDIS_URL"], self.services.settings.queue_name]),
         ):
             log = (logs / f"{name}.log").open("wb")

@@ -36,8 +36,8 @@ from standin import JiraStandin  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 BIN = Path(sys.executable).parent
-#: The worker class the stack runs (TierwiseWorker plus the abandoned-job sweep; see jobs/recovery.py).
-WORKER_CLASS = "jobs.recovery.RecoveringWorker"
+#: The worker class the stack runs (rq SimpleWorker + timer pump + abandoned-job sweep).
+WORKER_CLASS = "jobs.worker.TierwiseWorker"
 #: Seconds a subprocess gets to come up on a busy machine.
 STARTUP_SECONDS = 30
 SECRET_KEY = "q6aYb4V2o2Yq3wqzq7sM2s6WJ9yq1Yx0c1Jt0a0v1pQ="
