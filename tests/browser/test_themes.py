@@ -16,7 +16,7 @@ from standin import ADMIN, AGENT
 pytestmark = pytest.mark.browser
 
 #: How a page is asked to be dark: Jira's theme through AP (browser light), or the browser's preference.
-DARK_WAYS = {"jira-theme": {"color_mode": "dark"}, "browser-prefers-dark": {"dark": True}}
+DARK_WAYS: dict[str, dict[str, Any]] = {"jira-theme": {"color_mode": "dark"}, "browser-prefers-dark": {"dark": True}}
 #: Relative luminance under which a background counts as dark (the dark surface #22272B is ≈ 0.02).
 DARK_LUMINANCE = 0.05
 
