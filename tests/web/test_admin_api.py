@@ -161,6 +161,18 @@ def test_a_select_fields_options_are_offered_to_admins_only(client: FlaskClient,
     assert Api(client, AGENT_ID).get("/api/admin/site/fields/customfield_10050/options").status_code == 403
 
 
+def test_field_options_say_so_when_jira_cannot_answer(admin: Api, directory: FakeDirectory,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.site_directory import SiteDirectoryError
+
+    def unavailable(tenant: object, field_id: str) -> list[dict[str, object]]:
+        raise SiteDirectoryError("GET /rest/api/3/field/customfield_10050/context: Jira answered 503", 503)
+
+    monkeypatch.setattr(directory, "field_options", unavailable)
+    body = admin.get("/api/admin/site/fields/customfield_10050/options").get_json()
+    assert body["options"] == [] and "Jira answered 503" in body["message"]
+
+
 def test_reapply_enqueues_the_job_by_path_and_reports_progress(
     settings: Settings, directory: FakeDirectory, redis_url: str
 ) -> None:
