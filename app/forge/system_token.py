@@ -16,7 +16,8 @@ invoke a remote backend"), so a token is normally always fresh. Tierwise therefo
    `JiraUnavailable`): `jobs.retry` runs it again with exponential backoff and, after its last
    attempt, gives up with a `gave_up` audit entry on the ticket naming the installation. Any
    invocation in between (the hourly trigger, a ticket event, an agent opening the panel) stores a
-   fresh token, and the next attempt goes through.
+   fresh token (`keep_invocation_token` says when it ends a wait: the web layer then runs the
+   waiting jobs at once), and the next attempt goes through.
 
 The token is opaque to Tierwise: only its `exp` is read (unverified; it is no credential check,
 only a hint when to stop using it). It is never logged.
@@ -113,6 +114,18 @@ def token_expiry(token: str, received_at: datetime) -> datetime:
     return received_at + FALLBACK_LIFETIME
 
 
+@dataclass(frozen=True)
+class Remembered:
+    """What storing an invocation's token did: the token now stored, and whether it ends a wait.
+
+    `revived` is True when no fresh token was stored before this one and there is one now: jobs
+    that are waiting for a token (`ForgeTokenExpired`) can run at once.
+    """
+
+    token: SystemToken | None
+    revived: bool
+
+
 def remember_system_token(
     store: SystemTokenStore, context: ForgeContext, header_value: str | None, *, now: datetime
 ) -> SystemToken | None:
@@ -121,12 +134,19 @@ def remember_system_token(
     Returns the token now stored (None when the header was absent or unusable). Invocations may
     arrive out of order; an older token never replaces a newer one.
     """
+    return keep_invocation_token(store, context, header_value, now=now).token
+
+
+def keep_invocation_token(
+    store: SystemTokenStore, context: ForgeContext, header_value: str | None, *, now: datetime
+) -> Remembered:
+    """`remember_system_token`, also saying whether the token ends a time without a fresh one."""
     value = (header_value or "").strip()
     if not value or len(value) > MAX_TOKEN_CHARS or any(c.isspace() for c in value):
-        return None
+        return Remembered(None, False)
     expires_at = token_expiry(value, now)
     if expires_at <= now:
-        return None
+        return Remembered(None, False)
     candidate = SystemToken(
         installation_id=context.installation_id,
         token=value,
@@ -135,9 +155,10 @@ def remember_system_token(
     )
     current = store.load_system_token(context.installation_id)
     if current is not None and current.expires_at >= expires_at:
-        return current
+        return Remembered(current, False)
     store.save_system_token(candidate)
-    return candidate
+    revived = candidate.is_fresh(now) and (current is None or not current.is_fresh(now))
+    return Remembered(candidate, revived)
 
 
 def fresh_system_token(

@@ -33,7 +33,7 @@ from app.forge.installations import (
     client_key_for,
     cloud_id_from_api_base_url,
 )
-from app.forge.system_token import SystemTokenStore, remember_system_token
+from app.forge.system_token import SystemTokenStore, keep_invocation_token
 from app.web.auth import active_tenant, require_context_jwt
 
 if TYPE_CHECKING:
@@ -66,6 +66,8 @@ class ForgeServices:
     tokens: SystemTokenStore
     ingest: Ingest
     clock: Callable[[], datetime] = field(default=_utcnow)
+    #: Runs now the tenant's jobs that wait for a fresh system token; returns how many (0: none waiting).
+    wake_waiting: Callable[[str], int] = field(default=lambda tenant_key: 0)
 
 
 def init_forge(flask_app: Flask, services: ForgeServices | Callable[[], ForgeServices]) -> None:
@@ -91,12 +93,16 @@ def init_forge_from_services(flask_app: Flask, shared: Services) -> None:
         def ingest(tenant_key: str, delivery: str, event: dict[str, Any]) -> bool:
             return ingest_event(shared.redis, settings.queue_name, tenant_key, delivery, event)
 
+        def wake_waiting(tenant_key: str) -> int:
+            return run_waiting_jobs_now(shared.redis, settings.queue_name, tenant_key, now=_utcnow())
+
         return ForgeServices(
             app_id=settings.forge_app_id,
             keys=JwksCache(settings.forge_jwks_url),
             tenants=shared.tenants,
             tokens=shared.system_tokens,
             ingest=ingest,
+            wake_waiting=wake_waiting,
         )
 
     init_forge(flask_app, build)
@@ -153,11 +159,42 @@ def _authenticate(svc: ForgeServices) -> ForgeContext:
 
 
 def _remember_token(svc: ForgeServices, context: ForgeContext) -> None:
-    """Keep the invocation's system token for later jobs; a storage hiccup must not lose the event."""
+    """Keep the invocation's system token for later jobs; a storage hiccup must not lose the event.
+
+    When it ends a time without a fresh token, the jobs that were retrying for want of one run now
+    instead of at their next scheduled attempt.
+    """
+    key = client_key_for(context.installation_id)
     try:
-        remember_system_token(svc.tokens, context, request.headers.get(SYSTEM_TOKEN_HEADER), now=svc.clock())
+        kept = keep_invocation_token(svc.tokens, context, request.headers.get(SYSTEM_TOKEN_HEADER), now=svc.clock())
     except Exception:  # noqa: BLE001 - logged; the next invocation brings another token
-        log.warning("could not store the Forge system token for %s", client_key_for(context.installation_id))
+        log.warning("could not store the Forge system token for %s", key)
+        return
+    if not kept.revived:
+        return
+    try:
+        woken = svc.wake_waiting(key)
+    except Exception:  # noqa: BLE001 - they still run at their scheduled retry
+        log.warning("could not wake the jobs waiting for a Forge system token for %s", key)
+        return
+    if woken:
+        log.info("fresh Forge system token for %s: %d waiting job(s) run now", key, woken)
+
+
+def run_waiting_jobs_now(redis: Any, queue_name: str, tenant_key: str, *, now: datetime) -> int:
+    """Move the tenant's scheduled (retrying) jobs to `now`; rq's scheduler enqueues them within a second.
+
+    Scans the queue's scheduled jobs: called only when a tenant had no fresh token, which is rare.
+    """
+    from rq import Queue
+    from rq.job import Job
+
+    registry = Queue(queue_name, connection=redis).scheduled_job_registry
+    jobs = Job.fetch_many(registry.get_job_ids(), connection=redis)
+    waiting = [job for job in jobs if job is not None and job.args and job.args[0] == tenant_key]
+    for job in waiting:
+        registry.schedule(job, now)
+    return len(waiting)
 
 
 def _known_tenant(svc: ForgeServices, context: ForgeContext) -> str:

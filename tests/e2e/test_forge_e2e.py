@@ -67,16 +67,17 @@ class ForgeStack(e2e.Stack):  # type: ignore[name-defined,misc]
         st.policies.save_settings(self.client_key, {"field_bindings": connect_bindings(),
                                                     "oncall_webhook_url": self.oncall.url + "/page"}, "e2e")
 
-    def start_worker_with_limits(self, *, attempts: int, token_waits: tuple[float, ...]) -> Any:
-        """A worker whose retry limits are shortened so a test sees them in seconds.
+    def start_worker_with_limits(self, *, attempts: int, token_waits: tuple[float, ...], backoff: float = 1.0) -> Any:
+        """A worker whose retry limits are changed so a test sees them in seconds.
 
-        `attempts` replaces `jobs.retry.MAX_ATTEMPTS` (how the jobs retry a stale token today: like a
-        5xx); `token_waits` replaces `app.forge.system_token.TOKEN_RETRY_DELAYS` (the schedule for the
-        same once the jobs route ForgeTokenExpired to `token_retry_delay`). Both give the same count.
+        `attempts` and `backoff` replace `jobs.retry.MAX_ATTEMPTS` and `BACKOFF_BASE_SECONDS` (how the
+        jobs retry a stale token today: like a 5xx); `token_waits` replaces
+        `app.forge.system_token.TOKEN_RETRY_DELAYS` (the schedule for the same once the jobs route
+        ForgeTokenExpired to `token_retry_delay`). Tests set both to the same effect.
         """
         code = ("import sys, jobs.retry, app.forge.system_token as tokens; "
-                f"jobs.retry.MAX_ATTEMPTS = {attempts}; tokens.TOKEN_RETRY_DELAYS = {token_waits!r}; "
-                "from rq.cli import main; sys.exit(main())")
+                f"jobs.retry.MAX_ATTEMPTS = {attempts}; jobs.retry.BACKOFF_BASE_SECONDS = {backoff!r}; "
+                f"tokens.TOKEN_RETRY_DELAYS = {token_waits!r}; from rq.cli import main; sys.exit(main())")
         proc = self._spawn("worker", [sys.executable, "-c", code, "worker", "-w", e2e.WORKER_CLASS,
                                       "--with-scheduler", "--url", self.env["REDIS_URL"], self.env["TIERWISE_QUEUE"]])
         self.workers.append(proc)
@@ -224,15 +225,17 @@ def test_forge_job_after_token_expiry_waits_for_the_next_invocation(forge_stack:
     # Every token Forge hands out lives 30 s: stored, but never fresh enough for a job (60 s margin).
     stack.jira.forge.token_lifetime = timedelta(seconds=30)
     stack.install(short_policy(first_response="30m"))
-    stack.start_worker_with_limits(attempts=8, token_waits=(1.0,) * 7)
+    # The job's next attempt is 10 minutes away (whichever retry rule the jobs apply).
+    stack.start_worker_with_limits(attempts=8, token_waits=(600.0,) * 7, backoff=600.0)
     issue = stack.jira.create_issue("Invoices missing", fields={"priority": {"name": "Highest"}})
     wait_until(lambda: stack.scheduled_retries() > 0, 20)  # the job found no fresh token and is retried
     assert stack.app_calls() == []  # no Jira call was tried with a stale token
 
-    # The hourly scheduled trigger brings a token good for 2 h: the retry goes through.
+    # The hourly scheduled trigger brings a token good for 2 h: the waiting job runs now, and goes through.
     stack.jira.forge.token_lifetime = timedelta(hours=2)
     assert stack.jira.forge.refresh(stack.installation) == 204
     stack.wait_settled(issue, 30)
+    assert "waiting job(s) run now" in stack.logs()
     writes = [(c.method, c.status) for c in stack.app_calls() if c.method != "GET"]
     assert writes == [("PUT", 204), ("POST", 201)], writes
     assert stack.jira.issue(issue["key"])["properties"]["tierwise.sla"]["severity"] == "sev1"

@@ -15,6 +15,7 @@ from app.forge.system_token import (
     InMemorySystemTokenStore,
     SystemToken,
     fresh_system_token,
+    keep_invocation_token,
     remember_system_token,
     token_expiry,
     token_retry_delay,
@@ -88,7 +89,14 @@ def test_a_stale_token_is_a_transient_failure_for_the_jobs() -> None:
 
 
 def test_token_wait_schedule_outlasts_missed_hourly_triggers_then_gives_up() -> None:
-    waits = [token_retry_delay(n) for n in range(len(TOKEN_RETRY_DELAYS))]
-    assert waits == sorted(waits) and waits[0] == 60 and max(w or 0 for w in waits) == 3600
-    assert sum(w or 0 for w in waits) >= 3 * 3600  # three hourly triggers can be missed
+    waits = [token_retry_delay(n) or 0.0 for n in range(len(TOKEN_RETRY_DELAYS))]
+    assert waits == sorted(waits) and waits[0] == 60 and max(waits) == 3600
+    assert sum(waits) >= 3 * 3600  # three hourly triggers can be missed
     assert token_retry_delay(len(TOKEN_RETRY_DELAYS)) is None
+
+
+def test_a_token_revives_only_an_installation_without_a_fresh_one() -> None:
+    store = InMemorySystemTokenStore()
+    assert keep_invocation_token(store, CONTEXT, system_token(_at(30)), now=NOW).revived is False  # stale itself
+    assert keep_invocation_token(store, CONTEXT, system_token(_at(3600)), now=NOW).revived is True
+    assert keep_invocation_token(store, CONTEXT, system_token(_at(7200)), now=NOW).revived is False

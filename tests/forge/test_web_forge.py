@@ -83,6 +83,7 @@ class Harness:
     queue: FakeQueue
     key: rsa.RSAPrivateKey
     jwks: JwksServer
+    woken: list[str] = field(default_factory=list)
 
     def headers(self, claims: dict[str, Any] | None = None, *, token: str | None = None,
                 system: str | None = None) -> dict[str, str]:
@@ -126,8 +127,15 @@ def harness(jwks_server: JwksServer, signing_key: rsa.RSAPrivateKey) -> Iterator
         ingest=queue.ingest,
         clock=lambda: NOW,
     )
+    woken: list[str] = []
+
+    def wake(tenant_key: str) -> int:
+        woken.append(tenant_key)
+        return 1
+
+    services.wake_waiting = wake
     with _app(services).test_client() as client:
-        yield Harness(client, tenants, tokens, queue, signing_key, jwks_server)
+        yield Harness(client, tenants, tokens, queue, signing_key, jwks_server, woken)
 
 
 def test_installed_event_creates_the_tenant(harness: Harness) -> None:
@@ -197,7 +205,7 @@ def _now() -> int:
 
 
 def _none_token() -> str:
-    return jwt.encode(fit_claims(), None, algorithm="none", headers={"kid": KID})
+    return jwt.encode(fit_claims(), None, algorithm="none", headers={"kid": KID})  # type: ignore[arg-type]
 
 
 def _hs256_token() -> str:
@@ -322,3 +330,15 @@ def test_body_over_the_limit_is_413(harness: Harness) -> None:
     response = harness.client.post("/forge/events", json=big, headers=harness.headers())
     assert response.status_code == 413
     assert harness.queue.events == []
+
+
+def test_a_token_after_a_time_without_one_wakes_the_waiting_jobs_once(harness: Harness) -> None:
+    stale = system_token(int(NOW.timestamp()) + 30)  # inside the freshness margin: jobs wait
+    harness.client.post("/forge/lifecycle/installed", json=INSTALLED_BODY, headers=harness.headers(system=stale))
+    assert harness.woken == []
+    fresh = system_token(int(NOW.timestamp()) + 7200)
+    harness.client.post("/forge/lifecycle/refresh", json={}, headers=harness.headers(system=fresh))
+    assert harness.woken == [TENANT_KEY]
+    later = system_token(int(NOW.timestamp()) + 7300)  # a token was already fresh: nobody was waiting
+    harness.client.post("/forge/events", json=ISSUE_CREATED, headers=harness.headers(system=later))
+    assert harness.woken == [TENANT_KEY]
