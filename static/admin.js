@@ -140,6 +140,7 @@ function removeButton(label, remove, then) {
 // A <datalist> of a Jira select field's option values (loaded once per field); returns its id.
 const optionLists = new Map();
 const optionValues = new Map(); // field id → its option values, once loaded
+const optionProblems = new Map(); // field id → why Jira did not list its options
 function optionsList(fieldId) {
   if (!fieldId) return undefined;
   const id = `tw-options-${fieldId.replace(/[^A-Za-z0-9_-]/g, "_")}`;
@@ -147,8 +148,11 @@ function optionsList(fieldId) {
     const list = el("datalist", { id });
     document.body.append(list);
     optionLists.set(fieldId, api("GET", `/api/admin/site/fields/${encodeURIComponent(fieldId)}/options`)
-      .then((r) => r.options.filter((o) => !o.disabled).map((o) => o.value))
-      .catch(() => [])
+      .then((r) => {
+        if (r.message) optionProblems.set(fieldId, r.message);
+        return r.options.filter((o) => !o.disabled).map((o) => o.value);
+      })
+      .catch((err) => { optionProblems.set(fieldId, err.message); return []; })
       .then((values) => {
         list.replaceChildren(...values.map((value) => el("option", { value })));
         list.dataset.loaded = "true";
@@ -169,7 +173,7 @@ function optionsHint(fieldId) {
   if (!fieldId) return hint;
   optionsList(fieldId);
   optionLists.get(fieldId).then((values) => {
-    hint.textContent = values.length ? `${fieldName(fieldId)} offers: ${values.join(", ")}` : "";
+    hint.textContent = values.length ? `${fieldName(fieldId)} offers: ${values.join(", ")}` : optionProblems.get(fieldId) || "";
   });
   return hint;
 }

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_kit import Site
 from playwright.sync_api import expect
 
 from standin import ADMIN
@@ -27,7 +28,7 @@ def load_preset(page: Any, preset: str) -> None:
     expect(page.locator("#f-id")).to_have_value(preset)
 
 
-def test_mapping_rules_offer_the_jira_fields_options(open_page: Any, artifacts: Path) -> None:
+def test_mapping_rules_offer_the_jira_fields_options(open_page: Any, site: Site, artifacts: Path) -> None:
     page = open_page("/admin", user=ADMIN.account_id)
     load_preset(page, "opencenter")
     plan_rule = page.locator('#tw-mapping [data-rule="0"]')
@@ -74,6 +75,15 @@ def test_mapping_rules_offer_the_jira_fields_options(open_page: Any, artifacts: 
     expect(page.locator("#tw-save")).to_be_enabled()
     matrix.scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts / "admin-matrix-light.png"))
+
+    # when Jira cannot list a field's options, the rule says so instead of offering nothing silently
+    site.jira.inject("/rest/api/3/field/customfield_10103/*", status=503, times=1)
+    try:
+        plan_rule.get_by_label("Rule 1: Jira field").select_option("customfield_10103")
+        expect(page.locator('#tw-mapping [data-rule="0"] .tw-options-hint')).to_contain_text(
+            "Jira did not list the options of customfield_10103")
+    finally:
+        site.jira.clear_faults()
 
 
 def test_tiers_severities_and_calendars_are_added_and_removed_with_live_errors(open_page: Any) -> None:
