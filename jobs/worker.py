@@ -76,3 +76,20 @@ class TierwiseWorker(RecoveryMixin, TimerPumpMixin, SimpleWorker):
 
 class TierwiseForkingWorker(RecoveryMixin, TimerPumpMixin, Worker):
     """The same with a forked work horse per job: slower, but a crashing job cannot kill the worker."""
+
+    def execute_job(self, job: Any, queue: Any) -> Any:
+        # Build the services (engine, embedded-database migration) once in the parent: a horse
+        # that built its own would pay for them on every job.
+        import jobs.events  # noqa: F401 - the job modules and the Jira door, imported once here
+        import jobs.sla  # noqa: F401
+        from jobs.bootstrap import services
+
+        _ = services().engine
+        return super().execute_job(job, queue)
+
+    def main_work_horse(self, job: Any, queue: Any) -> Any:
+        from jobs.bootstrap import services
+
+        # Pooled database connections belong to the parent: the horse opens its own.
+        services().engine.dispose(close=False)
+        return super().main_work_horse(job, queue)
