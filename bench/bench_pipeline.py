@@ -71,6 +71,33 @@ def drain(env: dict[str, str], worker_class: str, r: Any = None) -> float:
     return (max(ends) - min(starts)).total_seconds() if starts and ends else wall
 
 
+def _database(url: str | None) -> tuple[str | None, Any]:
+    """A fresh PostgreSQL schema for the run (URL with its search_path) and its dropper; (None, noop) for SQLite."""
+    if not url:
+        return None, lambda: None
+    import uuid
+
+    import sqlalchemy as sa
+
+    from app.storage.db import make_engine, migrate
+
+    schema = f"tw_bench_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    scoped = f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+    engine = make_engine(Settings(database_url=scoped).effective_database_url)
+    migrate(engine)
+    engine.dispose()
+
+    def drop() -> None:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+    return scoped, drop
+
+
 def app_calls(jira: JiraStandin, since: int) -> list[Any]:
     return [c for c in jira.requests[since:] if c.app_key and not c.path.endswith("/myself")]
 
@@ -81,12 +108,17 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100)
     parser.add_argument("--latency", type=float, default=0.02)
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL"))
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"),
+                        help="PostgreSQL URL; the bench works in a schema of its own, dropped afterwards")
     args = parser.parse_args()
+    schema_url, drop_schema = _database(args.database_url)
     work = Path(tempfile.mkdtemp(prefix="tw-bench-pipeline-"))
     rows: list[tuple[str, str, int, int, float, int]] = []
     with bench_redis(args.redis_url) as (r, url), JiraStandin(validate_responses=False) as jira:
         port = free_port()
         env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "APP_KEY"}}
+        if schema_url:
+            env["DATABASE_URL"] = schema_url
         env.update(TIERWISE_INSTANCE_DIR=str(work / "instance"), APP_BASE_URL=f"http://127.0.0.1:{port}",
                    CONNECT_INSTALL_KEYS_URL=jira.install_keys_url, REDIS_URL=url, TIERWISE_QUEUE=QUEUE,
                    TIERWISE_SECRET_KEY="q6aYb4V2o2Yq3wqzq7sM2s6WJ9yq1Yx0c1Jt0a0v1pQ=", LOG_LEVEL="WARNING")
@@ -136,6 +168,8 @@ def main() -> None:
             services.close()
             r.flushdb()
             shutil.rmtree(work, ignore_errors=True)
+            drop_schema()
+    print(f"database: {'PostgreSQL' if schema_url else 'embedded SQLite (WAL)'}")
     print(f"event pipeline, one worker process, Jira latency {args.latency * 1000:.0f} ms per call, "
           f"{args.events} events per batch (first job start to last job end)")
     print(f"{'worker':<15} {'batch':<26} {'events/s':>9} {'jobs':>5} {'Jira calls/event':>17}")

@@ -95,12 +95,11 @@ def deliver(ctx: TenantContext, issue_key: str, intents: Sequence[StoredIntent])
         try:
             result = _carry_out(ctx, issue_key, intent, was_in_flight)
         except (JiraAuthError, JiraNotFound, JiraBadRequest) as exc:
-            outbox.mark(intent.id, ABANDONED, at=datetime.now(UTC))
-            ctx.audit(intent.issue_id, "gave_up", {**intent.why, "intent": intent.kind, "error": str(exc),
-                                                   "status": exc.status})
+            outbox.mark(intent.id, ABANDONED, at=datetime.now(UTC), audit=("gave_up", {
+                **intent.why, "intent": intent.kind, "error": str(exc), "status": exc.status}))
             continue
-        outbox.mark(intent.id, SENT, at=datetime.now(UTC))
-        ctx.audit(intent.issue_id, result.pop("action", intent.kind), {**intent.why, **result})
+        outbox.mark(intent.id, SENT, at=datetime.now(UTC),
+                    audit=(result.pop("action", intent.kind), {**intent.why, **result}))
         sent += 1
     return sent
 

@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
+from app.storage.audit import AuditRow
 from app.storage.models import Base
 from app.storage.tickets import AppliedEventRow
 
@@ -124,13 +125,20 @@ class Outbox:
         with self._sessions() as session:
             return [_to_intent(row) for row in session.scalars(query)]
 
-    def mark(self, intent_id: int, state: str, *, at: datetime) -> None:
-        """Move an intent to `state` (`in_flight` counts an attempt)."""
+    def mark(
+        self, intent_id: int, state: str, *, at: datetime, audit: tuple[str, Mapping[str, Any]] | None = None
+    ) -> None:
+        """Move an intent to `state` (`in_flight` counts an attempt), with the ticket's audit entry
+        (action, detail) in the same transaction when given."""
         values: dict[str, Any] = {"state": state, "updated_at": at}
         if state == IN_FLIGHT:
             values["attempts"] = OutboxRow.attempts + 1
         with self._sessions() as session, session.begin():
+            row = session.get(OutboxRow, intent_id) if audit is not None else None
             session.execute(sa.update(OutboxRow).where(OutboxRow.id == intent_id).values(**values))
+            if row is not None and audit is not None:
+                session.add(AuditRow(client_key=row.client_key, issue_id=row.issue_id, at=at, action=audit[0],
+                                     detail=dict(audit[1])))
 
     def abandon_open(self, tenant_key: str, issue_id: str, *, at: datetime) -> int:
         """Give up every pending or in-flight intent of a ticket (its job ran out of attempts)."""
