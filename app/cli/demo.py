@@ -273,12 +273,15 @@ class Demo:
             "oncall_webhook_url": self.pager.url + "/page" if oncall else None}, "demo")
 
     def settled(self, issue_id: str) -> bool:
+        from rq import Queue
+
         from app.storage.outbox import Outbox
         from app.storage.tickets import TicketStore
 
-        name = self.services.settings.queue_name
+        queue = Queue(self.services.settings.queue_name, connection=self.services.redis)
         r = self.services.redis
-        if not self.jira.wait_for_deliveries(0.1) or r.llen(f"rq:queue:{name}") or r.zcard(f"rq:wip:{name}"):
+        if (not self.jira.wait_for_deliveries(0.1) or r.llen(queue.key) or r.llen(queue.intermediate_queue_key)
+                or r.zcard(queue.started_job_registry.key)):
             return False
         states = Outbox(self.services.session_factory).states(self.client_key, issue_id)
         record = TicketStore(self.services.session_factory).get(self.client_key, issue_id)

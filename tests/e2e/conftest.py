@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 import requests
+from rq import Queue
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "jobs"))
 
@@ -152,8 +153,9 @@ class Stack:
         """Deliveries done, queue empty, and every intent of the ticket sent or abandoned."""
         if not self.jira.wait_for_deliveries(0.2):
             return False
-        queue_key = f"rq:queue:{self.env['TIERWISE_QUEUE']}"
-        if self.services.redis.llen(queue_key):
+        queue = Queue(self.env["TIERWISE_QUEUE"], connection=self.services.redis)
+        # A dequeued job waits in rq's intermediate list before it enters the started registry.
+        if self.services.redis.llen(queue.key) or self.services.redis.llen(queue.intermediate_queue_key):
             return False
         name = self.env["TIERWISE_QUEUE"]
         started = self.services.redis.zcard(f"rq:wip:{name}") + self.services.redis.zcard(f"rq:scheduled:{name}")
