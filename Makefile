@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test demo bench lint
+.PHONY: run test demo bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ test: $(STAMP)
 	$(BIN)/ruff check app jobs standin tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## make demo: Tierwise on embedded defaults with the Jira stand-in, replaying sample tickets across the presets
+demo: $(STAMP)
+	$(BIN)/tierwise demo
 
 ## make bench: run the performance scripts in bench/ (figures and ratios, no assertions)
 bench: $(STAMP)

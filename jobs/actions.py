@@ -14,7 +14,6 @@ import threading
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
 
 import requests
 
@@ -134,12 +133,8 @@ def _carry_out(ctx: TenantContext, key: str, intent: StoredIntent, was_in_flight
 def _app_comment_exists(ctx: TenantContext, key: str, text: str) -> bool:
     """True when the app already posted a comment with this text (a previous attempt got through)."""
     me = ctx.app_account_id()
-    body = ctx.jira._call(  # the door has no comment listing yet; same signing and errors
-        "GET", f"rest/api/3/issue/{quote(key, safe='')}/comment",
-        params={"orderBy": "-created", "maxResults": RECENT_COMMENTS},
-    )
     wanted = " ".join(text.split())
-    for comment in (body or {}).get("comments") or []:
+    for comment in ctx.jira.recent_comments(key, RECENT_COMMENTS):
         author = (comment.get("author") or {}).get("accountId")
         if me and author != me:
             continue

@@ -20,6 +20,8 @@ from typing import Any
 
 from rq import Queue, get_current_job
 
+from app.forge.errors import ForgeTokenExpired
+from app.forge.system_token import token_retry_delay
 from app.jira.errors import JiraError, JiraRateLimited, JiraUnavailable
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,8 @@ def backoff_seconds(attempt: int, *, rng: random.Random | None = None) -> float:
 
 def retry_delay(exc: JiraError, attempt: int, *, rng: random.Random | None = None) -> float | None:
     """Seconds to wait before attempt `attempt + 1`, or None when `exc` must not be retried."""
+    if isinstance(exc, ForgeTokenExpired):  # wait for the next Forge invocation, not for Jira
+        return token_retry_delay(attempt)
     if attempt + 1 >= MAX_ATTEMPTS or not is_transient(exc):
         return None
     if isinstance(exc, JiraRateLimited) and exc.retry_after is not None:

@@ -175,6 +175,14 @@ class JiraGateway:
         params = None if notify else {"notifyUsers": "false"}
         self._call("PUT", f"rest/api/3/issue/{_issue(key)}", params=params, json=body)
 
+    def recent_comments(self, key: str, limit: int = 50) -> list[dict[str, Any]]:
+        """The issue's newest comments first (platform API shape, ADF bodies)."""
+        body = self._call(
+            "GET", f"rest/api/3/issue/{_issue(key)}/comment",
+            params={"orderBy": "-created", "maxResults": limit},
+        )
+        return list((body or {}).get("comments") or [])
+
     def get_transitions(self, key: str) -> list[dict[str, Any]]:
         """The transitions the app may perform on the issue now."""
         body = self._call("GET", f"rest/api/3/issue/{_issue(key)}/transitions")

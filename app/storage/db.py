@@ -26,6 +26,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # Foreign keys are off by default in SQLite; purging a tenant relies on ON DELETE CASCADE.
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
+    # With WAL, NORMAL stays consistent after a crash (a power loss may drop the last commits) and a
+    # commit costs ~0.1 ms instead of ~8 ms with FULL; a ticket event makes several commits.
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 
