@@ -37,7 +37,7 @@ from rq.registry import FinishedJobRegistry
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT / "tests" / "jobs"))
 
-from pipeline_kit import STANDIN_BINDINGS, DescriptorProxy, WsgiThread, free_port  # noqa: E402
+from pipeline_kit import STANDIN_BINDINGS, WsgiThread, free_port  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.bootstrap import Services  # noqa: E402
@@ -124,10 +124,9 @@ def main() -> None:
                    TIERWISE_SECRET_KEY="q6aYb4V2o2Yq3wqzq7sM2s6WJ9yq1Yx0c1Jt0a0v1pQ=", LOG_LEVEL="WARNING")
         settings = Settings.from_env(env)
         web = WsgiThread(create_app(settings), port=port)
-        proxy = DescriptorProxy(settings.app_base_url)
         services = Services(settings)
         try:
-            client_key = jira.install_app(proxy.descriptor_url).client_key
+            client_key = jira.install_app(settings.app_base_url + "/atlassian-connect.json").client_key
             policies = PolicyStore(services.session_factory)
             policies.save(client_key, preset_document("confluence-health-check"), "bench")
             policies.save_settings(client_key, {"field_bindings": STANDIN_BINDINGS}, "bench")
@@ -163,7 +162,6 @@ def main() -> None:
                 jira.wait_for_deliveries(60)
                 drain(env, worker_class, r)
         finally:
-            proxy.close()
             web.close()
             services.close()
             r.flushdb()

@@ -9,7 +9,6 @@ transitions and pages. Finally a one-minute policy shows a real breach firing.
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import shutil
@@ -29,51 +28,9 @@ from typing import Any
 
 import click
 
-#: Descriptor modules the pipeline needs (the lead merges them into atlassian-connect.json; until
-#: then the demo and the tests serve the app's descriptor with them added).
-PIPELINE_MODULES: dict[str, Any] = {
-    "webhooks": [
-        {"event": "jira:issue_created", "url": "/webhooks/jira"},
-        {"event": "jira:issue_updated", "url": "/webhooks/jira"},
-        {"event": "comment_created", "url": "/webhooks/jira"},
-    ],
-    "jiraEntityProperties": [
-        {
-            "key": "tierwise-sla-property",
-            "name": {"value": "Tierwise SLA"},
-            "entityType": "issue",
-            "keyConfigurations": [
-                {
-                    "propertyKey": "tierwise.sla",
-                    "extractions": [
-                        {"objectName": "firstResponseDue", "type": "date", "alias": "tierwiseFirstResponseDue"},
-                        {"objectName": "nextUpdateDue", "type": "date", "alias": "tierwiseNextUpdateDue"},
-                        {"objectName": "resolutionDue", "type": "date", "alias": "tierwiseResolutionDue"},
-                        {"objectName": "tier", "type": "string", "alias": "tierwiseTier"},
-                        {"objectName": "severity", "type": "string", "alias": "tierwiseSeverity"},
-                        {"objectName": "phase", "type": "string", "alias": "tierwisePhase"},
-                    ],
-                }
-            ],
-        }
-    ],
-}
-#: Scopes the pipeline needs: `notifyUsers=false` on the PUT needs project-admin rights.
-PIPELINE_SCOPES = ["READ", "WRITE", "PROJECT_ADMIN"]
 #: Seconds to wait for a ticket's work to finish before reporting it as it is.
 SETTLE_SECONDS = 20.0
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
-
-
-def with_pipeline_modules(descriptor: dict[str, Any]) -> dict[str, Any]:
-    """The descriptor with the pipeline's webhooks and scopes added where missing."""
-    out = copy.deepcopy(descriptor)
-    modules = out.setdefault("modules", {})
-    for name, value in PIPELINE_MODULES.items():
-        modules.setdefault(name, copy.deepcopy(value))
-    scopes = out.setdefault("scopes", [])
-    scopes.extend(s for s in PIPELINE_SCOPES if s not in scopes)
-    return out
 
 
 @dataclass
@@ -143,23 +100,6 @@ class _Http:
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
-
-
-def _descriptor_proxy(app_url: str) -> _Http:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
-            with urllib.request.urlopen(app_url + "/atlassian-connect.json", timeout=10) as answer:
-                body = json.dumps(with_pipeline_modules(json.load(answer))).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    return _Http(Handler)
 
 
 def _pager(pages: list[dict[str, Any]]) -> _Http:
@@ -240,11 +180,7 @@ class Demo:
 
         if not _wait(web_up, 30):
             raise click.ClickException(f"the web process did not start; see {logs / 'web.log'}")
-        proxy = _descriptor_proxy(self.env["APP_BASE_URL"])
-        try:
-            self.client_key = self.jira.install_app(proxy.url + "/atlassian-connect.json").client_key
-        finally:
-            proxy.close()
+        self.client_key = self.jira.install_app(self.env["APP_BASE_URL"] + "/atlassian-connect.json").client_key
         self.out(f"Installed Tierwise into the stand-in site {self.jira.base_url} (clientKey {self.client_key}).")
 
     def stop(self) -> None:

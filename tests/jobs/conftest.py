@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import redis
-from pipeline_kit import STANDIN_BINDINGS, DescriptorProxy, WsgiThread, free_port
+from pipeline_kit import STANDIN_BINDINGS, WsgiThread, free_port
 from rq import Queue, SimpleWorker
 
 from app import create_app
@@ -75,14 +75,12 @@ def pipeline(redis_url: str, tmp_path: Path) -> Iterator[Pipeline]:
             "TIERWISE_QUEUE": "tierwise-test",
         })
         web = WsgiThread(create_app(settings), port=port)
-        proxy = DescriptorProxy(settings.app_base_url)
         services = Services(settings)
         jobs_bootstrap.set_services(services)
         try:
-            app = jira.install_app(proxy.descriptor_url)
+            app = jira.install_app(settings.app_base_url + "/atlassian-connect.json")
             yield Pipeline(jira, services, settings, app.client_key)
         finally:
             jobs_bootstrap.set_services(None)
-            proxy.close()
             web.close()
             services.close()

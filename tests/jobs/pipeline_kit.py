@@ -1,8 +1,5 @@
 """Shared by the pipeline tests (tests/jobs), the end-to-end suite (tests/e2e), the demo and the benches.
 
-- `PIPELINE_MODULES`: the descriptor modules the pipeline needs (webhooks, `tierwise.sla` JQL aliases).
-- `DescriptorProxy`: serves the app's own descriptor with those modules added when missing, so the
-  stand-in subscribes to the webhooks before the lead has merged them into atlassian-connect.json.
 - `short_policy()`: a policy document with minute-long targets on 24x7 (real timers fire in tests).
 - `serve_wsgi(app)`: a threaded werkzeug server on 127.0.0.1 (in-process tests).
 - `OncallReceiver`: a tiny HTTP receiver that records on-call pages.
@@ -13,14 +10,11 @@ from __future__ import annotations
 import json
 import threading
 import time
-import urllib.request
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from werkzeug.serving import make_server
-
-from app.cli.demo import PIPELINE_MODULES, PIPELINE_SCOPES, with_pipeline_modules  # noqa: F401
 
 
 class _Server:
@@ -36,32 +30,6 @@ class _Server:
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
-
-
-class DescriptorProxy(_Server):
-    """Serves `{app}/atlassian-connect.json` with the pipeline modules added (baseUrl stays the app's)."""
-
-    def __init__(self, app_url: str) -> None:
-        source = app_url.rstrip("/") + "/atlassian-connect.json"
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
-                with urllib.request.urlopen(source, timeout=10) as answer:
-                    body = json.dumps(with_pipeline_modules(json.load(answer))).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        super().__init__(Handler)
-
-    @property
-    def descriptor_url(self) -> str:
-        return self.url + "/atlassian-connect.json"
 
 
 class OncallReceiver(_Server):
