@@ -34,7 +34,7 @@ from jobs.bootstrap import services
 from jobs.context import TenantContext, app_account_key, issue_meta_key, load_context
 from jobs.retry import retry_delay, schedule_retry
 from jobs.sla import settle
-from jobs.ticket_sla import history_of, with_state, zone_of
+from jobs.ticket_sla import with_state, zone_of
 from jobs.writeback import iso as _iso
 from jobs.writeback import page_payload, write_back
 
@@ -196,7 +196,7 @@ def compute_update(
         promise = find_next_update_promise(event.body_text, now=event.at, tz=zone_of(policy, record))
         record = replace(record, promised_update_at=promise)
 
-    history = history_of(record)
+    history = record.history()
     state = evaluate(policy, history, now)
     record = with_state(record, state)
     intents: list[Intent] = []

@@ -29,7 +29,7 @@ from jobs.actions import action_intent, deliver, matching_actions
 from jobs.bootstrap import services
 from jobs.context import TenantContext, compiled_policy, load_context
 from jobs.retry import retry_delay, schedule_retry
-from jobs.ticket_sla import history_of, with_state
+from jobs.ticket_sla import with_state
 from jobs.writeback import iso, page_payload, write_back
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ def sync_timers(ctx: TenantContext, record: TicketRecord, now: datetime | None =
     wanted: list[tuple[str, str, datetime]] = []
     if record.tier is not None and record.severity is not None and record.phase not in (CLOSED, PAUSED):
         _, policy = ctx.policy_for(record.policy_version_id)
-        state = evaluate(policy, history_of(record), now or datetime.now(UTC))
+        state = evaluate(policy, record.history(), now or datetime.now(UTC))
         for name in TARGETS:
             engine = getattr(state, name)
             stored = record.targets.get(name, TargetState())
@@ -112,7 +112,7 @@ def _fire(ctx: TenantContext, record: TicketRecord, target: str, kind: str, dead
     for _ in range(5):
         version, policy = ctx.policy_for(record.policy_version_id)
         now = datetime.now(UTC)
-        state = evaluate(policy, history_of(record), now)
+        state = evaluate(policy, record.history(), now)
         engine = getattr(state, target, None)
         if engine is None or state.phase in (CLOSED, PAUSED) or engine.met_at is not None:
             return "stale"
@@ -196,7 +196,7 @@ def reapply_policy(tenant_key: str, version_id: int) -> dict[str, Any]:
                 severity = record.severity if record.severity in severities else policy.mapping.default_severity
                 moved = replace(record, policy_version_id=version.id, tier=tier, severity=severity)
                 now = datetime.now(UTC)
-                moved = with_state(moved, evaluate(policy, history_of(moved), now))
+                moved = with_state(moved, evaluate(policy, moved.history(), now))
                 write = write_back(ctx, policy, version, moved)
                 intents = [write] if write is not None else []
                 if write is not None:

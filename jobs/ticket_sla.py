@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app.policy.model import CLOSED, PAUSED, TARGETS, Policy
-from app.policy.sla import BREACHED, SlaState, TicketHistory, calendar_for
+from app.policy.sla import BREACHED, SlaState, calendar_for
 from app.policy.sla import TargetState as EngineTarget
 from app.storage.tickets import TargetState, TicketRecord
 
@@ -26,19 +26,6 @@ DUE_KEYS = {"first_response": "firstResponseDue", "next_update": "nextUpdateDue"
 #: Field binding keys (tenant settings) of each target's deadline.
 DUE_BINDINGS = {"first_response": "first_response_due", "next_update": "next_update_due",
                 "resolution": "resolution_due"}
-
-
-def history_of(record: TicketRecord) -> TicketHistory:
-    """The engine's view of a stored record (tier and severity must be set)."""
-    assert record.tier is not None and record.severity is not None
-    return TicketHistory(
-        created=record.created_at,
-        tier=record.tier,
-        severity=record.severity,
-        phase_changes=record.phase_changes,
-        replies=record.replies,
-        promised_update=record.promised_update_at,
-    )
 
 
 def pauses_of(phase_changes: tuple[tuple[datetime, str], ...]) -> tuple[tuple[datetime, datetime | None], ...]:

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
+from app.policy.sla import TicketHistory
 from app.storage.db import upsert_for
 from app.storage.models import Base
 
@@ -87,6 +88,18 @@ class TicketRecord:
     last_written_hash: str | None = None
     version: int = 0
     updated_at: datetime | None = None
+
+    def history(self) -> TicketHistory:
+        """The engine's view of this record (tier and severity must be set), facts in time order."""
+        assert self.tier is not None and self.severity is not None
+        return TicketHistory(
+            created=self.created_at,
+            tier=self.tier,
+            severity=self.severity,
+            phase_changes=tuple(sorted(self.phase_changes)),
+            replies=tuple(sorted(self.replies)),
+            promised_update=self.promised_update_at,
+        )
 
     def with_reply(self, at: datetime) -> TicketRecord:
         """This record with one more customer-facing reply (first reply and last update set)."""

@@ -21,7 +21,7 @@ from flask.typing import ResponseReturnValue
 
 from app.policy.errors import PolicyError
 from app.policy.model import CALENDAR_24X7, TARGETS, Policy
-from app.policy.sla import SlaState, TargetState, TicketHistory, evaluate
+from app.policy.sla import SlaState, TargetState, evaluate
 from app.schemas.fields import dump_hours
 from app.schemas.policy import load_policy
 from app.storage.audit import AuditEntry, AuditLog
@@ -89,7 +89,7 @@ def panel_data(issue_id: str) -> ResponseReturnValue:
     version = _version_of(svc.session_factory, record)
     try:
         policy = policy_for(version.document)
-        state = evaluate(policy, history_of(record), datetime.now(UTC)) if record.tier and record.severity else None
+        state = evaluate(policy, record.history(), datetime.now(UTC)) if record.tier and record.severity else None
     except PolicyError as exc:
         return refuse(409, "policy_mismatch", f"the ticket's SLA cannot be evaluated under its policy: {exc}")
     audit = AuditLog(svc.session_factory).recent(tenant_key, issue_id, PANEL_AUDIT_ENTRIES)
@@ -105,19 +105,6 @@ def _version_of(session_factory: Any, record: TicketRecord) -> PolicyVersion:
         if found is not None:
             return found
     return default_version(record.tenant_key)
-
-
-def history_of(record: TicketRecord) -> TicketHistory:
-    """The engine's view of a stored record."""
-    assert record.tier is not None and record.severity is not None
-    return TicketHistory(
-        created=record.created_at,
-        tier=record.tier,
-        severity=record.severity,
-        phase_changes=tuple(sorted(record.phase_changes)),
-        replies=tuple(sorted(record.replies)),
-        promised_update=record.promised_update_at,
-    )
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -18,7 +18,6 @@ from jobs.context import load_context, stores
 from jobs.recovery import requeue_abandoned, worker_alive
 from jobs.retry import BACKOFF_CAP_SECONDS, MAX_ATTEMPTS, retry_delay
 from jobs.sla import on_timer, reapply_key, reapply_policy
-from jobs.ticket_sla import history_of
 
 
 def test_retry_delays_follow_jira_and_back_off_with_jitter() -> None:
@@ -138,7 +137,7 @@ def test_promise_later_than_policy_gets_internal_note(pipeline) -> None:
     notes = [c for c in comments if "later than the policy" in json.dumps(c["body"])]
     assert len(notes) == 1
     ctx = load_context(pipeline.client_key, pipeline.services)
-    assert ctx is not None and history_of(pipeline.record(issue)).promised_update is not None
+    assert ctx is not None and pipeline.record(issue).history().promised_update is not None
 
 
 def test_dead_workers_started_job_is_requeued(pipeline) -> None:
