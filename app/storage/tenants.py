@@ -101,21 +101,20 @@ class TenantStore:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def _upsert(self, values: dict[str, Any], replace: list[str], at: datetime) -> Tenant:
+        """Insert the tenant as freshly installed at `at`, or replace `replace` on the existing row."""
+        lifecycle = dict(
+            state=INSTALLED, state_changed_at=at, installed_at=at, last_installed_at=at, updated_at=at,
+            uninstalled_at=None,
+        )
         with self._sessions.begin() as session:
-            insert = upsert_for(session)(TenantRow.__table__).values(**values)
+            insert = upsert_for(session)(TenantRow.__table__).values(**values, **lifecycle)
             update: dict[str, Any] = {name: insert.excluded[name] for name in replace}
             table = TenantRow.__table__.c
             # A reinstall after an uninstall starts afresh; a repeated install keeps its first date.
             update["installed_at"] = sa.case(
                 (table.state == UNINSTALLED, insert.excluded.installed_at), else_=table.installed_at
             )
-            update.update(
-                state=INSTALLED,
-                state_changed_at=at,
-                last_installed_at=at,
-                updated_at=at,
-                uninstalled_at=None,
-            )
+            update.update({name: value for name, value in lifecycle.items() if name != "installed_at"})
             session.execute(insert.on_conflict_do_update(index_elements=["client_key"], set_=update))
         tenant = self.get(values["client_key"])
         assert tenant is not None
@@ -146,12 +145,6 @@ class TenantStore:
             entitlement_id=entitlement_id,
             entitlement_number=entitlement_number,
             platform=CONNECT,
-            state=INSTALLED,
-            state_changed_at=at,
-            installed_at=at,
-            last_installed_at=at,
-            updated_at=at,
-            uninstalled_at=None,
             shared_secret_encrypted=self._secrets.encrypt(shared_secret),
         )
         replace = [
@@ -179,12 +172,6 @@ class TenantStore:
             cloud_id=cloud_id,
             product_type="jira",
             platform=FORGE,
-            state=INSTALLED,
-            state_changed_at=at,
-            installed_at=at,
-            last_installed_at=at,
-            updated_at=at,
-            uninstalled_at=None,
             shared_secret_encrypted=None,
         )
         return self._upsert(values, ["base_url", "display_url", "installation_id", "cloud_id", "platform"], at)
