@@ -39,28 +39,28 @@ def peers_dir() -> Path:
     return PEERS_DIR
 
 
-@pytest.fixture(scope="session")
-def pg_schema_url() -> Iterator[str]:
-    """A PostgreSQL URL whose search_path is a fresh schema, dropped at the end of the session."""
+@pytest.fixture(params=DB_BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database per test: a SQLite file, and on PostgreSQL (where available) a fresh schema.
+
+    The schema is the search_path of the returned URL and is dropped after the test.
+    """
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'tierwise.db'}"
+        return
     import sqlalchemy as sa
 
-    schema = f"tw_test_{uuid.uuid4().hex[:10]}"
+    schema = f"tw_test_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(POSTGRES_URL)
     with admin.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
     sep = "&" if "?" in POSTGRES_URL else "?"
-    yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
-
-
-@pytest.fixture(params=DB_BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Each storage test runs on SQLite, and on PostgreSQL as well where it is available."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'tierwise.db'}"
-    return request.getfixturevalue("pg_schema_url")
+    try:
+        yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

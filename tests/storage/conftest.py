@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from app.storage.crypto import SecretBox
@@ -18,21 +16,9 @@ TEST_KEY = "q6aYb4V2o2Yq3wqzq7sM2s6WJ9yq1Yx0c1Jt0a0v1pQ="
 
 
 @pytest.fixture
-def empty_url(database_url: str) -> Iterator[str]:
-    """An empty database: the per-test SQLite file, or a new schema on PostgreSQL."""
-    if database_url.startswith("sqlite"):
-        yield database_url
-        return
-    schema = f"tw_st_{uuid.uuid4().hex[:10]}"
-    base = database_url.split("options=")[0].rstrip("?&")
-    admin = sa.create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base else "?"
-    yield f"{base}{sep}options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+def empty_url(database_url: str) -> str:
+    """An empty database (the root `database_url` gives each test its own file or schema)."""
+    return database_url
 
 
 @pytest.fixture
