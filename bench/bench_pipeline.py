@@ -130,18 +130,22 @@ def main() -> None:
             policies = PolicyStore(services.session_factory)
             policies.save(client_key, preset_document("confluence-health-check"), "bench")
             policies.save_settings(client_key, {"field_bindings": STANDIN_BINDINGS}, "bench")
-            for label, worker_class in WORKERS.items():
-                # creations: Sev-3 tickets, one PUT each
-                issues = [jira.create_issue(f"Q {i}", fields={"priority": {"name": "Medium"}})
-                          for i in range(args.events)]
+
+            def measure(label: str, kind: str, worker_class: str) -> None:
+                """Drain the queued events under Jira latency; record time and the app's Jira calls."""
                 jira.wait_for_deliveries(60)
                 jobs = r.llen(f"rq:queue:{QUEUE}")
                 before = len(jira.requests)
                 jira.latency = args.latency
                 seconds = drain(env, worker_class, r)
                 jira.latency = 0.0
-                rows.append((label, "creation (Sev-3)", args.events, jobs, seconds,
-                             len(app_calls(jira, before))))
+                rows.append((label, kind, args.events, jobs, seconds, len(app_calls(jira, before))))
+
+            for label, worker_class in WORKERS.items():
+                # creations: Sev-3 tickets, one PUT each
+                issues = [jira.create_issue(f"Q {i}", fields={"priority": {"name": "Medium"}})
+                          for i in range(args.events)]
+                measure(label, "creation (Sev-3)", worker_class)
                 # replies: Sev-1 tickets processed untimed, then one agent reply each
                 issues = [jira.create_issue(f"Down {i}", fields={"priority": {"name": "Highest"}})
                           for i in range(args.events)]
@@ -151,14 +155,7 @@ def main() -> None:
                 drain(env, worker_class)  # the echoes of that set-up
                 for issue in issues:
                     jira.add_comment(issue["key"], "We are looking into it.", public=True, author=AGENT)
-                jira.wait_for_deliveries(60)
-                jobs = r.llen(f"rq:queue:{QUEUE}")
-                before = len(jira.requests)
-                jira.latency = args.latency
-                seconds = drain(env, worker_class, r)
-                jira.latency = 0.0
-                rows.append((label, "reply needing ETA (Sev-1)", args.events, jobs, seconds,
-                             len(app_calls(jira, before))))
+                measure(label, "reply needing ETA (Sev-1)", worker_class)
                 jira.wait_for_deliveries(60)
                 drain(env, worker_class, r)
         finally:

@@ -147,11 +147,8 @@ class TenantStore:
             platform=CONNECT,
             shared_secret_encrypted=self._secrets.encrypt(shared_secret),
         )
-        replace = [
-            "base_url", "display_url", "product_type", "description", "oauth_client_id",
-            "entitlement_id", "entitlement_number", "platform", "shared_secret_encrypted",
-        ]  # fmt: skip
-        return self._upsert(values, replace, at)
+        # A reinstall replaces everything Jira sent (a site can be renamed, the secret is new).
+        return self._upsert(values, [name for name in values if name != "client_key"], at)
 
     def install_forge(
         self,
