@@ -28,8 +28,12 @@ ALL_JS = "https://connect-cdn.atl-paas.net/all.js"
 CHROMIUM = "/usr/bin/chromium"
 #: Seconds the app may take to start and migrate.
 START_TIMEOUT_S = 30
-#: The viewer's time zone in the browser (deadlines are shown in it, not in UTC or the desk's zone).
+#: The viewer's time zone in their Jira profile (deadlines are shown in it, not in UTC or the desk's zone).
 VIEWER_TIME_ZONE = "Europe/Berlin"
+#: The viewer's locale in their Jira profile (Connect's `AP.user.getLocale()` form).
+VIEWER_LOCALE = "en_US"
+#: The browser's own time zone: a different one, so a page that used the browser's guess would show it.
+BROWSER_TIME_ZONE = "America/New_York"
 #: Lifetime of the tokens the tests hand the pages (long enough for the slowest test).
 TOKEN_TTL_S = 600
 

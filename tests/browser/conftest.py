@@ -23,6 +23,8 @@ from browser_kit import (
     CHROMIUM,
     REPO_ROOT,
     START_TIMEOUT_S,
+    BROWSER_TIME_ZONE,
+    VIEWER_LOCALE,
     VIEWER_TIME_ZONE,
     Site,
     free_port,
@@ -106,7 +108,7 @@ def open_page(browser: Any, site: Site) -> Iterator[Any]:
               color_mode: str | None = None) -> Any:
         """`dark`: the browser prefers dark; `color_mode`: the Jira theme `AP.theming` puts on <html>."""
         context = browser.new_context(viewport={"width": 1280, "height": 900} if path == "/admin" else {"width": 380, "height": 900},
-                                      color_scheme="dark" if dark else "light", timezone_id=VIEWER_TIME_ZONE)
+                                      color_scheme="dark" if dark else "light", timezone_id=BROWSER_TIME_ZONE)
         contexts.append(context)
 
         def guard(route: Any) -> None:
@@ -120,7 +122,8 @@ def open_page(browser: Any, site: Site) -> Iterator[Any]:
 
         context.route("**/*", guard)
         page = context.new_page()
-        config = {"token": site.context_token(user), "user": user, "colorMode": color_mode}
+        config = {"token": site.context_token(user), "user": user, "colorMode": color_mode,
+                  "timeZone": VIEWER_TIME_ZONE, "locale": VIEWER_LOCALE}
         page.add_init_script(f"window.__TW_AP = {json.dumps(config)};")
         token = site.page_token(path, query, user)
         sep = "&" if query else ""

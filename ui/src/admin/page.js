@@ -1,6 +1,9 @@
 // The admin settings page: a structured form and a JSON editor over one draft policy document,
 // validated and previewed live by the backend; saving creates a new immutable version.
-import { ApiError, api, download, el, formatInstant, resize, viewerTimeZone } from "./tw-api.js";
+import { el } from "../lib/dom.js";
+import { formatInstant, setViewer, viewerTimeZone } from "../lib/time.js";
+import { ApiError, api, download, flag, pageContext, resize, useTransport } from "../lib/transport.js";
+import { ADMIN_SHELL } from "./shell.js";
 
 const $ = (id) => document.getElementById(id);
 const PHASES = ["active", "mitigated", "stabilized", "paused", "closed"];
@@ -147,7 +150,7 @@ function optionsList(fieldId) {
   if (!optionLists.has(fieldId)) {
     const list = el("datalist", { id });
     document.body.append(list);
-    optionLists.set(fieldId, api("GET", `/api/admin/site/fields/${encodeURIComponent(fieldId)}/options`)
+    optionLists.set(fieldId, api("GET", `/admin/site/fields/${encodeURIComponent(fieldId)}/options`)
       .then((r) => {
         if (r.message) optionProblems.set(fieldId, r.message);
         return r.options.filter((o) => !o.disabled).map((o) => o.value);
@@ -594,7 +597,7 @@ function schedulePreview(delay = 350) {
 async function runPreview() {
   const seq = ++previewSeq;
   try {
-    const result = await api("POST", "/api/admin/preview", { document: state.draft });
+    const result = await api("POST", "/admin/preview", { document: state.draft });
     if (seq !== previewSeq) return; // a newer draft is on its way
     showErrors(result.errors);
     if (result.valid) {
@@ -650,14 +653,16 @@ async function save() {
   if (state.errors.length) return;
   $("tw-save").disabled = true;
   try {
-    const result = await api("POST", "/api/admin/policy", { document: state.draft, note: $("tw-note").value });
+    const result = await api("POST", "/admin/policy", { document: state.draft, note: $("tw-note").value });
     banner("success", `Saved as version ${result.version.number}. New tickets use it from now on; open tickets keep theirs unless you re-apply.`);
+    flag("success", "Policy saved", `Version ${result.version.number} is active for new tickets.`);
     $("tw-note").value = "";
     await loadActive(false);
     await loadVersions();
   } catch (err) {
     if (err instanceof ApiError && err.body.errors) showErrors(err.body.errors);
     banner("danger", `Not saved: ${err.message}`);
+    flag("error", "Policy not saved", err.message);
   } finally {
     $("tw-save").disabled = state.errors.length > 0;
   }
@@ -672,7 +677,7 @@ async function saveSettings() {
     if (target) target.textContent = "";
   }
   try {
-    state.settings = (await api("PUT", "/api/admin/settings", body)).settings;
+    state.settings = (await api("PUT", "/admin/settings", body)).settings;
     banner("success", "Field settings saved.");
   } catch (err) {
     for (const e of err.body?.errors || []) {
@@ -690,7 +695,7 @@ function versionLabel(v) {
 }
 
 async function loadActive(replaceDraft = true) {
-  const result = await api("GET", "/api/admin/policy");
+  const result = await api("GET", "/admin/policy");
   state.active = result.version;
   state.settings = result.settings;
   const v = result.version;
@@ -701,7 +706,7 @@ async function loadActive(replaceDraft = true) {
 }
 
 async function showDiff(older, newer) {
-  const result = await api("GET", `/api/admin/versions/${older.id}/diff/${newer.id}`);
+  const result = await api("GET", `/admin/versions/${older.id}/diff/${newer.id}`);
   $("tw-diff").replaceChildren(el("h3", { text: `Changes from ${versionLabel(older)} to ${versionLabel(newer)}` }),
     result.changes.length ? el("ul", { class: "tw-diff" }, result.changes.map((c) => el("li", { "data-kind": c.kind, text: c.text })))
       : el("p", { class: "tw-subtlest", text: "No differences." }));
@@ -710,7 +715,7 @@ async function showDiff(older, newer) {
 
 async function rollback(v) {
   try {
-    const result = await api("POST", `/api/admin/versions/${v.id}/rollback`);
+    const result = await api("POST", `/admin/versions/${v.id}/rollback`);
     banner("success", `Rolled back: version ${result.version.number} is a copy of version ${v.number}.`);
     await loadActive(true);
     await loadVersions();
@@ -725,13 +730,13 @@ async function reapply(v) {
   const text = el("p", { class: "tw-subtlest", text: "Queued…" });
   box.replaceChildren(el("h3", { text: `Re-apply version ${v.number} to open tickets` }), bar, text);
   try {
-    await api("POST", `/api/admin/versions/${v.id}/reapply`);
+    await api("POST", `/admin/versions/${v.id}/reapply`);
   } catch (err) {
     text.textContent = `Could not queue: ${err.message}`;
     return;
   }
   const poll = async () => {
-    const p = await api("GET", `/api/admin/versions/${v.id}/reapply`).catch(() => ({}));
+    const p = await api("GET", `/admin/versions/${v.id}/reapply`).catch(() => ({}));
     if (p.total !== null && p.total !== undefined) {
       bar.max = Math.max(p.total, 1);
       bar.value = p.done || 0;
@@ -744,7 +749,7 @@ async function reapply(v) {
 }
 
 async function loadVersions() {
-  state.versions = (await api("GET", "/api/admin/versions")).versions;
+  state.versions = (await api("GET", "/admin/versions")).versions;
   const rows = state.versions.map((v, i) => {
     const older = state.versions[i + 1];
     return el("tr", { "data-version": v.number },
@@ -754,7 +759,7 @@ async function loadVersions() {
       el("td", {},
         older ? el("button", { type: "button", class: "tw-subtle-button", text: "Changes", "aria-label": `Changes in version ${v.number}`, onclick: () => showDiff(older, v) }) : null,
         i > 0 ? el("button", { type: "button", class: "tw-subtle-button", text: "Roll back", "aria-label": `Roll back to version ${v.number}`, onclick: () => rollback(v) }) : null,
-        el("button", { type: "button", class: "tw-subtle-button", text: "Export", "aria-label": `Export version ${v.number} as JSON`, onclick: () => download(`/api/admin/versions/${v.id}/export`, `policy-v${v.number}.json`) }),
+        el("button", { type: "button", class: "tw-subtle-button", text: "Export", "aria-label": `Export version ${v.number} as JSON`, onclick: () => download(`/admin/versions/${v.id}/export`, `policy-v${v.number}.json`) }),
         el("button", { type: "button", class: "tw-subtle-button", text: "Re-apply", "aria-label": `Re-apply version ${v.number} to open tickets`, onclick: () => reapply(v) })));
   });
   $("tw-history").replaceChildren(...(rows.length ? rows : [el("tr", {}, el("td", { colspan: "4", class: "tw-subtlest", text: "Nothing saved yet: the built-in default is in force." }))]));
@@ -764,7 +769,7 @@ async function loadVersions() {
 
 async function importFile(file) {
   try {
-    const result = await api("POST", "/api/admin/import", { text: await file.text(), filename: file.name });
+    const result = await api("POST", "/admin/import", { text: await file.text(), filename: file.name });
     setDraft(result.document);
     banner("info", `Imported ${file.name}${result.errors.length ? `: ${result.errors.length} problem(s) to fix` : ""}. Not saved yet.`);
   } catch (err) {
@@ -778,7 +783,7 @@ function wire() {
   }
   $("tw-load-preset").addEventListener("click", async () => {
     const id = $("tw-preset").value;
-    const result = await api("GET", `/api/admin/presets/${encodeURIComponent(id)}`);
+    const result = await api("GET", `/admin/presets/${encodeURIComponent(id)}`);
     setDraft(result.document);
     banner("info", `Loaded the ${result.document.name} preset. Not saved yet.`);
   });
@@ -804,9 +809,9 @@ function wire() {
   $("tw-save-settings").addEventListener("click", saveSettings);
 }
 
-async function start() {
+async function load() {
   try {
-    const [reference, site] = await Promise.all([api("GET", "/api/admin/reference"), api("GET", "/api/admin/site")]);
+    const [reference, site] = await Promise.all([api("GET", "/admin/reference"), api("GET", "/admin/site")]);
     state.reference = reference;
     state.site = site;
     if (site.message) banner("info", site.message);
@@ -828,4 +833,15 @@ async function start() {
   resize();
 }
 
-start();
+/** Start the admin page in `transport`'s door: theme, the Jira user's zone and locale, then the policy. */
+export async function startAdmin(transport, root = document.body) {
+  useTransport(transport);
+  transport.theme();
+  root.insertAdjacentHTML("afterbegin", ADMIN_SHELL);
+  try {
+    setViewer(await pageContext());
+  } catch {
+    // the browser's zone and locale then: the page still works
+  }
+  await load();
+}
