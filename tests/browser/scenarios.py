@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -58,6 +59,16 @@ def edit_preview_and_save(page: Any, note: str, artifacts: Path, error_shot: str
     page.reload()
     expect(page.locator(SEV1_FIRST)).to_have_value("2h on 24x7")
     expect(page.locator("#tw-active-version")).to_contain_text("version 1")
+
+
+def export_version_one(page: Any) -> None:
+    """Version 1's document downloads as a JSON file named after it, with the saved change."""
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Export version 1 as JSON").click()
+    download = info.value
+    assert download.suggested_filename == "tierwise-policy-mulesight-v1.json"
+    document = json.loads(Path(download.path()).read_text())
+    assert document["tiers"]["standard"]["sev1"]["first_response"] == "2h on 24x7"
 
 
 def refused_to_a_non_admin(page: Any) -> None:

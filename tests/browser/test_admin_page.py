@@ -23,6 +23,7 @@ def test_an_admin_edits_previews_and_saves_a_policy(open_page: Any, site: Site, 
     scenarios.edit_preview_and_save(page, "Sev-1 answered within 2 hours", artifacts, "admin-error-light.png",
                                     flags=lambda: page.evaluate("window.__TW_AP_FLAGS"))  # AP.flag.create
     page.screenshot(path=str(artifacts / "admin-light.png"), full_page=True)
+    scenarios.export_version_one(page)
     page.screenshot(path=str(artifacts / "admin-light-top.png"))
     publish_screenshot(artifacts / "admin-light-top.png", "admin-light.png")
     stored = site.services.tenants.get(site.client_key)

@@ -46,6 +46,7 @@ def test_an_admin_edits_previews_and_saves_through_forge(open_forge: Any, forge_
                                     "forge-admin-error-light.png", flags=lambda: host.flags)  # showFlag
     expect(page.locator("#tw-preview-at")).to_contain_text(f"Times in {MELBOURNE}")  # the Jira profile's zone
     page.screenshot(path=str(artifacts / "forge-admin-light.png"))
+    scenarios.export_version_one(page)
     publish_screenshot(artifacts / "forge-admin-light.png", "forge-admin-light.png")
     active = PolicyStore(forge_site.services.session_factory).active(forge_site.client_key)
     assert active is not None and active.document["tiers"]["standard"]["sev1"]["first_response"] == "2h on 24x7"
