@@ -3,6 +3,8 @@
 //   Forge   → forge/static/{admin,panel}/ index.html + page.js + tierwise.css (Custom UI resources)
 // `node build.mjs --check` builds into a temporary folder and fails when the committed Connect bundle differs.
 import { build } from "esbuild";
+import tokensDark from "@atlaskit/tokens/dist/esm/artifacts/themes/atlassian-dark.js";
+import tokensLight from "@atlaskit/tokens/dist/esm/artifacts/themes/atlassian-light.js";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -13,6 +15,32 @@ const repo = resolve(here, "..");
 const src = join(here, "src");
 const PAGES = { admin: "Tierwise SLA policies", panel: "Support SLA" };
 
+// "tierwise:tokens" in tierwise.css: the light and dark values of the design tokens the CSS uses, read
+// from @atlaskit/tokens' own themes; light by default, dark when Jira's theme or the browser says so.
+function tokenValues(themeCss) {
+  return new Map([...themeCss.matchAll(/(--ds-[a-z0-9-]+):\s*([^;]+);/g)].map((m) => [m[1], m[2].trim()]));
+}
+
+function tokensCss() {
+  const used = [...new Set([...readFileSync(join(src, "tierwise.css"), "utf8").matchAll(/var\((--ds-[a-z0-9-]+)/g)].map((m) => m[1]))].sort();
+  const light = tokenValues(tokensLight);
+  const dark = tokenValues(tokensDark);
+  const block = (values) => used.filter((name) => values.has(name)).map((name) => `  ${name}: ${values.get(name)};`).join("\n");
+  const missing = used.filter((name) => !light.has(name) && !name.startsWith("--ds-space-") && !name.startsWith("--ds-font-"));
+  if (missing.length) throw new Error(`tierwise.css uses tokens @atlaskit/tokens does not define: ${missing.join(", ")}`);
+  return `:root {\n  color-scheme: light;\n${block(light)}\n}
+@media (prefers-color-scheme: dark) {\n  html:not([data-color-mode=light]) {\n  color-scheme: dark;\n${block(dark)}\n  }\n}
+html[data-color-mode=dark] {\n  color-scheme: dark;\n${block(dark)}\n}\n`;
+}
+
+const tokensPlugin = {
+  name: "tierwise-tokens",
+  setup(b) {
+    b.onResolve({ filter: /^tierwise:tokens$/ }, () => ({ path: "tokens.css", namespace: "tierwise-tokens" }));
+    b.onLoad({ filter: /.*/, namespace: "tierwise-tokens" }, () => ({ contents: tokensCss(), loader: "css" }));
+  },
+};
+
 const common = {
   bundle: true,
   format: "iife",
@@ -21,6 +49,7 @@ const common = {
   legalComments: "none",
   logLevel: "warning",
   absWorkingDir: here,
+  plugins: [tokensPlugin],
 };
 
 function forgeIndex(page) {

@@ -156,7 +156,7 @@ def low_contrast_text(page: Any) -> list[str]:
     return [f"{t['tag']}.{t['cls']} {t['text']!r}: {t['ratio']:.2f}" for t in found if t["ratio"] < MIN_TEXT_CONTRAST]
 
 
-#: Relative luminance under which a background counts as dark (the dark surface #22272B is ≈ 0.02).
+#: Relative luminance under which a background counts as dark (the dark surface token #1D2125 is ≈ 0.015).
 DARK_LUMINANCE = 0.05
 
 
