@@ -5,6 +5,11 @@
 // back as the bridge's promise. `enableTheming` puts the user's colour mode on <html> as the host does.
 (function () {
   window.__TW_FORGE_CALLS = [];
+  // what the page's content security policy blocked (the tests serve Forge's strict default)
+  window.__TW_CSP_VIOLATIONS = [];
+  document.addEventListener("securitypolicyviolation", (e) => {
+    window.__TW_CSP_VIOLATIONS.push(`${e.violatedDirective} ${e.blockedURI || "inline"}`);
+  });
   async function host(name, payload) {
     const answer = await window.__twForgeHost(name, payload === undefined ? null : payload);
     if (!answer || !answer.ok) throw new Error((answer && answer.message) || `bridge call ${name} failed`);

@@ -31,6 +31,9 @@ FORGE_MANIFEST = REPO_ROOT / "forge" / "manifest.yml"
 FORGE_RESOURCES = REPO_ROOT / "forge" / "static"
 #: Where the browser tests serve the Custom UI resources (Forge serves them from its CDN, not the remote).
 FORGE_RESOURCES_URL = "https://tierwise-resources.forge.test/"
+#: A content security policy as strict as Custom UI's default: the page's own scripts and styles only
+#: (no inline script or style, no eval), and no network but its own origin.
+FORGE_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'"
 FORGE_APP_ID = "ari:cloud:ecosystem::app/5b6c7d8e-9f00-4a1b-8c2d-3e4f5a6b7c8d"
 ALL_JS = "https://connect-cdn.atl-paas.net/all.js"
 CHROMIUM = "/usr/bin/chromium"

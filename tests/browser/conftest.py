@@ -24,6 +24,7 @@ from browser_kit import (
     CHROMIUM,
     FORGE_APP_ID,
     FORGE_BRIDGE_HOST,
+    FORGE_CSP,
     FORGE_MANIFEST,
     FORGE_RESOURCES,
     FORGE_RESOURCES_URL,
@@ -187,7 +188,7 @@ def open_forge(browser: Any, forge_site: ForgeSite) -> Iterator[Any]:
             if url.startswith(FORGE_RESOURCES_URL):
                 file = (FORGE_RESOURCES / url[len(FORGE_RESOURCES_URL):].split("?")[0]).resolve()
                 if FORGE_RESOURCES in file.parents and file.is_file():
-                    route.fulfill(status=200, path=str(file))
+                    route.fulfill(status=200, path=str(file), headers={"Content-Security-Policy": FORGE_CSP})
                     return
                 route.fulfill(status=404, body="not a resource of the app")
             else:
@@ -208,8 +209,12 @@ def open_forge(browser: Any, forge_site: ForgeSite) -> Iterator[Any]:
         page.expose_binding("__twForgeHost", answer)
         page.add_init_script(bridge_js)
         page.goto(f"{FORGE_RESOURCES_URL}{resource}/index.html")
+        pages.append(page)
         return page, host
 
+    pages: list[Any] = []
     yield _open
+    blocked = {page.url: page.evaluate("window.__TW_CSP_VIOLATIONS") for page in pages if not page.is_closed()}
     for context in contexts:
         context.close()
+    assert not any(blocked.values()), f"the Forge pages did something Custom UI's CSP blocks: {blocked}"

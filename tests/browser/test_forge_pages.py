@@ -76,6 +76,17 @@ def test_the_forge_admin_page_follows_the_jira_theme(open_forge: Any, artifacts:
     publish_screenshot(artifacts / "forge-admin-dark.png", "forge-admin-dark.png")
 
 
+def test_the_pages_are_served_under_a_strict_content_security_policy(open_forge: Any) -> None:
+    page, _ = open_panel(open_forge, "99999")
+    scenarios.untracked(page)
+    assert page.evaluate("window.__TW_CSP_VIOLATIONS") == []
+    # the policy is live: an inline style is refused (and the check would see it)
+    page.evaluate("""document.body.insertAdjacentHTML("beforeend", '<p id="inline" style="color: red">x</p>')""")
+    page.wait_for_function("window.__TW_CSP_VIOLATIONS.length > 0")
+    assert page.evaluate("window.__TW_CSP_VIOLATIONS")[0].startswith("style-src")
+    page.evaluate("window.__TW_CSP_VIOLATIONS.length = 0")
+
+
 def test_a_non_admin_is_refused_through_forge(open_forge: Any) -> None:
     page, host = open_forge("admin", admin_page(), UiUser(AGENT.account_id))
     scenarios.refused_to_a_non_admin(page)

@@ -67,7 +67,7 @@ function renderTiers() {
       el("div", { class: "tw-row tw-heading-row" }, el("h3", { text: `Tier ${tierId}` }),
         tiers.length > 1 ? removeButton(`Remove tier ${tierId}`, () => { delete state.draft.tiers[tierId]; }, "tw-new-tier") : null),
       input(`tiers.${tierId}.name`, "Tier name"),
-      el("div", { style: "overflow-x:auto" }, el("table", {}, el("thead", {}, head), el("tbody", {}, rows))));
+      el("div", { class: "tw-scroll-x" }, el("table", {}, el("thead", {}, head), el("tbody", {}, rows))));
   });
   const addTier = adder("tier", "tier", (id) => id in (state.draft.tiers || {}), (id) => {
     const tiers = (state.draft.tiers ||= {});

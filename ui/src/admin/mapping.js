@@ -96,7 +96,7 @@ function matrixEditor(rule, base, sevs, ruleNo) {
       el("button", { type: "button", text: `Add ${kind} value`, "aria-label": `Add ${kind} value to rule ${ruleNo}`, onclick: go }));
   };
   return el("div", {},
-    el("div", { style: "overflow-x:auto" }, el("table", { class: "tw-matrix" }, el("thead", {}, head), el("tbody", {}, rows))),
+    el("div", { class: "tw-scroll-x" }, el("table", { class: "tw-matrix" }, el("thead", {}, head), el("tbody", {}, rows))),
     el("div", {},
       addLine("impact", m.impact, (v) => {
         if (v in m.cells) return `Impact "${v}" is already a row.`;
