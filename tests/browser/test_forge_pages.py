@@ -20,6 +20,7 @@ from browser_kit import (
     publish_screenshot,
     seed_ticket,
 )
+from keyboard import problems, tab_through
 from playwright.sync_api import expect
 
 from app.storage.audit import AuditLog
@@ -142,3 +143,12 @@ def test_breached_and_paused_through_forge(open_forge: Any, forge_site: ForgeSit
 def test_an_untracked_issue_says_so_through_forge(open_forge: Any) -> None:
     page, _ = open_panel(open_forge, "99999")
     scenarios.untracked(page)
+
+
+def test_the_forge_panel_is_usable_with_a_keyboard(open_forge: Any, forge_site: ForgeSite) -> None:
+    seed_ticket(forge_site, "30004", timedelta(hours=30))
+    page, _ = open_panel(open_forge, "30004")
+    scenarios.breached(page)
+    stops = tab_through(page)
+    assert [s["name"] for s in stops] == ["Why these targets"]
+    assert problems(stops) == []
