@@ -117,8 +117,9 @@ def open_page(browser: Any, site: Site) -> Iterator[Any]:
     ap_js = AP_STANDIN.read_text()
 
     def _open(path: str, query: str = "", user: str | None = None, *, dark: bool = False,
-              color_mode: str | None = None) -> Any:
-        """`dark`: the browser prefers dark; `color_mode`: the Jira theme `AP.theming` puts on <html>."""
+              color_mode: str | None = None, locale: str = VIEWER_LOCALE) -> Any:
+        """`dark`: the browser prefers dark; `color_mode`: the Jira theme `AP.theming` puts on <html>;
+        `locale`: the Jira profile's (`AP.user.getLocale()`)."""
         context = browser.new_context(viewport={"width": 1280, "height": 900} if path == "/admin" else {"width": 380, "height": 900},
                                       color_scheme="dark" if dark else "light", timezone_id=BROWSER_TIME_ZONE)
         contexts.append(context)
@@ -135,7 +136,7 @@ def open_page(browser: Any, site: Site) -> Iterator[Any]:
         context.route("**/*", guard)
         page = context.new_page()
         config = {"token": site.context_token(user), "user": user, "colorMode": color_mode,
-                  "timeZone": VIEWER_TIME_ZONE, "locale": VIEWER_LOCALE}
+                  "timeZone": VIEWER_TIME_ZONE, "locale": locale}
         page.add_init_script(f"window.__TW_AP = {json.dumps(config)};")
         token = site.page_token(path, query, user)
         sep = "&" if query else ""

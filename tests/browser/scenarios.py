@@ -113,3 +113,14 @@ def paused(page: Any) -> None:
 
 def untracked(page: Any) -> None:
     expect(page.locator("#tw-panel-body")).to_contain_text("Tierwise has not seen this ticket yet")
+
+
+#: Short weekday names as German speakers read them (Intl, `de-DE`): how a page shows it used the locale.
+GERMAN_WEEKDAY = re.compile(r"^(Mo|Di|Mi|Do|Fr|Sa|So)\.,")
+
+
+def times_in_german(page: Any) -> None:
+    """A panel opened by a user whose Jira profile says German: due times read German, zone Berlin (MEZ)."""
+    shown = page.locator("#tw-panel-body time").first
+    expect(shown).to_have_text(GERMAN_WEEKDAY)
+    expect(shown).to_contain_text("MEZ")

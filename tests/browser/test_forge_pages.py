@@ -152,3 +152,11 @@ def test_the_forge_panel_is_usable_with_a_keyboard(open_forge: Any, forge_site: 
     stops = tab_through(page)
     assert [s["name"] for s in stops] == ["Why these targets"]
     assert problems(stops) == []
+
+
+def test_times_follow_the_jira_profiles_locale_through_forge(open_forge: Any, forge_site: ForgeSite) -> None:
+    seed_ticket(forge_site, "30005", timedelta(hours=30))
+    page, _ = open_forge("panel", issue_panel("30005", "SUP-30005"),
+                         UiUser(AGENT.account_id, locale="de-DE", timezone="Europe/Berlin"))
+    scenarios.breached(page)
+    scenarios.times_in_german(page)

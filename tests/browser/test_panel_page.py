@@ -51,3 +51,10 @@ def test_breached_and_paused_states_render_in_words(open_page: Any, site: Site, 
 def test_an_untracked_issue_says_so(open_page: Any) -> None:
     page = open_panel(open_page, "99999")
     scenarios.untracked(page)
+
+
+def test_times_follow_the_jira_profiles_locale(open_page: Any, site: Site) -> None:
+    seed(site, "20004", timedelta(hours=30))
+    page = open_page("/panel", "issueKey=SUP-20004&issueId=20004", AGENT.account_id, locale="de_DE")  # Jira's form
+    scenarios.breached(page)
+    scenarios.times_in_german(page)
