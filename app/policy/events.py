@@ -20,8 +20,6 @@ from app.policy.errors import PolicyError
 ISSUE_CREATED = "issue_created"
 ISSUE_UPDATED = "issue_updated"
 
-#: The webhook names Tierwise subscribes to, and the `kind` each becomes.
-_ISSUE_WEBHOOKS = {"jira:issue_created": ISSUE_CREATED, "jira:issue_updated": ISSUE_UPDATED}
 COMMENT_CREATED_WEBHOOK = "comment_created"
 
 #: `issue_event_type_name` of the `jira:issue_updated` that Jira also fires for a new comment (Cloud
@@ -147,6 +145,26 @@ def is_app_echo(actor: tuple[str | None, str | None], app_account: Callable[[], 
     return account_id == app_account()
 
 
+@dataclass(frozen=True)
+class EventKind:
+    """One webhook event Tierwise subscribes to: its Connect webhook name (descriptor `webhooks`), the
+    Forge product event that stands for it (manifest trigger), and how its body is read."""
+
+    webhook: str
+    forge_event: str
+    parse: Callable[[Mapping[str, Any], JsmFieldIds], TicketEvent]
+
+
+#: Every event kind, the one list: the Connect descriptor's webhooks, the Forge manifest's trigger
+#: events and `parse_webhook` are checked against it (tests/policy/test_event_kinds.py).
+EVENT_KINDS: tuple[EventKind, ...] = (
+    EventKind("jira:issue_created", "avi:jira:created:issue", lambda b, ids: _issue_event(ISSUE_CREATED, b, ids)),
+    EventKind("jira:issue_updated", "avi:jira:updated:issue", lambda b, ids: _issue_event(ISSUE_UPDATED, b, ids)),
+    EventKind(COMMENT_CREATED_WEBHOOK, "avi:jira:commented:issue", lambda b, ids: _comment_event(b, ids)),
+)
+_BY_WEBHOOK = {kind.webhook: kind for kind in EVENT_KINDS}
+
+
 def parse_webhook(body: Mapping[str, Any], *, jsm_fields: JsmFieldIds | None = None) -> TicketEvent | None:
     """Read a webhook body; None for events Tierwise does not act on (issue_deleted, worklogs, …)."""
     if not isinstance(body, Mapping):
@@ -154,12 +172,8 @@ def parse_webhook(body: Mapping[str, Any], *, jsm_fields: JsmFieldIds | None = N
     name = body.get("webhookEvent")
     if not isinstance(name, str) or not name:
         raise EventError("missing webhookEvent", "webhookEvent")
-    ids = jsm_fields or JsmFieldIds()
-    if name in _ISSUE_WEBHOOKS:
-        return _issue_event(_ISSUE_WEBHOOKS[name], body, ids)
-    if name == COMMENT_CREATED_WEBHOOK:
-        return _comment_event(body, ids)
-    return None
+    kind = _BY_WEBHOOK.get(name)
+    return kind.parse(body, jsm_fields or JsmFieldIds()) if kind is not None else None
 
 
 # --- issue events ---------------------------------------------------------------------------------
