@@ -26,7 +26,7 @@ from app.schemas.compiled import compiled_policy
 from app.storage.audit import AuditLog
 from app.storage.chat_webhooks import ChatWebhooks
 from app.storage.outbox import Outbox
-from app.storage.policies import PolicyStore, PolicyVersion, TenantSettings, default_version
+from app.storage.policies import PolicyStore, PolicyVersion, TenantSettings
 from app.storage.ticket_unit import TicketUnit
 from app.storage.tickets import TicketStore
 from jobs.bootstrap import services
@@ -116,16 +116,10 @@ class TenantContext:
     def policy_for(self, record: TicketRecord | None) -> tuple[PolicyVersion, Policy]:
         """The version a ticket runs under: the one it started under, else (new, unknown or gone) the
         tenant's current one — the one answer to "which policy runs this ticket"."""
-        version_id = record.policy_version_id if record is not None else self.version.id
-        if record is None or version_id == self.version.id:
-            if record is not None and version_id is None and self.version.id is not None:
-                version = default_version(self.key)
-                return version, version_policy(version)
+        if record is None:
             return self.version, self.policy
-        found = self.policies.get(self.key, version_id) if version_id is not None else None
-        if found is None:
-            return self.version, self.policy
-        return found, version_policy(found)
+        version = self.policies.ticket_version(self.key, record.policy_version_id, current=self.version)
+        return (self.version, self.policy) if version is self.version else (version, version_policy(version))
 
     def in_force(self, record: TicketRecord | None) -> InForce:
         """`policy_for` as `decide` takes it."""

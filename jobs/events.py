@@ -31,18 +31,16 @@ from app.policy.events import APP_ACCOUNT_TYPE, EventError, IssueEvent, TicketEv
 from app.policy.record import TicketRecord
 from app.queueing.ingest import delete_event, load_event
 from app.storage.outbox import StoredIntent
-from app.storage.tickets import ConcurrentUpdate, EventAlreadyApplied
+from app.storage.ticket_unit import UnitTx
+from app.storage.tickets import EventAlreadyApplied
 from jobs import prefetch
 from jobs.bootstrap import services
 from jobs.context import Stores, TenantContext, known_app_echo, load_context, stores
 from jobs.retry import retry_delay, schedule_retry
 from jobs.sla import settle
+from jobs.unit import in_one_transaction, require
 
 log = logging.getLogger(__name__)
-
-#: Times a job re-reads and re-applies after losing an optimistic-version race.
-MAX_CONFLICT_RETRIES = 5
-
 
 @dataclass
 class Applied:
@@ -53,14 +51,6 @@ class Applied:
     record: TicketRecord | None = None
     intents: list[StoredIntent] | None = None
     timers: tuple[Timer, ...] | None = None
-
-
-class _Fetch(Exception):
-    """Leave the transaction: `decide` needs something read from Jira first."""
-
-    def __init__(self, ctx: TenantContext, want: prefetch.Needs, got: prefetch.Prefetched) -> None:
-        super().__init__("prefetch needed")
-        self.ctx, self.want, self.got = ctx, want, got
 
 
 def process_event(tenant_key: str, event_id: str, attempt: int = 0) -> str:
@@ -127,47 +117,29 @@ def _remember_issue_meta(ctx: TenantContext, event: IssueEvent) -> None:
 
 def apply_event(st: Stores, tenant_key: str, event: TicketEvent, event_id: str) -> Applied:
     """Apply `event` once, in one transaction (plus a prefetch and a retry when `decide` needs Jira)."""
-    got = prefetch.Prefetched()
-    for _ in range(MAX_CONFLICT_RETRIES):
+    def step(tx: UnitTx, ctx: TenantContext, got: prefetch.Prefetched) -> Applied:
+        record = tx.record(ctx.key, event.issue_id)
+        if tx.is_applied(ctx.key, event_id):
+            return Applied("done_before", ctx, record, tx.open_intents(ctx.key, event.issue_id) if record else None)
+        got = require(ctx, got, event=event, record_known=record is not None)
+        now = datetime.now(UTC)
         try:
-            return _apply_once(st, tenant_key, event, event_id, got)
-        except _Fetch as need:
-            got = prefetch.fetch(need.ctx, need.want, need.got, event)  # outside any transaction
-        except ConcurrentUpdate:
-            continue
-        except EventAlreadyApplied:
-            return _done_before(st, tenant_key, event)
-    raise ConcurrentUpdate(f"{tenant_key}/{event.issue_id}: gave up after {MAX_CONFLICT_RETRIES} attempts")
+            update = decide(ctx, record, event, now, got)
+        except PolicyError as exc:
+            tx.audit(ctx.key, event.issue_id, "policy_error", {"event": event_id, "error": str(exc)}, now)
+            tx.mark_applied(ctx.key, event_id, now)
+            return Applied("policy_error", ctx, record, None)
+        if update.record is None:
+            tx.mark_applied(ctx.key, event_id, now)
+            return Applied(update.outcome, ctx, record, None, update.timers)
+        stored = tx.commit_update(update.record, record.version if record else 0, event_id=event_id,
+                                  intents=update.intents, audits=update.audits, at=now)
+        return Applied("applied", ctx, stored, tx.open_intents(ctx.key, event.issue_id), update.timers)
 
-
-def _apply_once(st: Stores, tenant_key: str, event: TicketEvent, event_id: str,
-                got: prefetch.Prefetched) -> Applied:
-    with st.units.begin() as tx:
-        ctx = load_context(tenant_key, st.services, factory=tx.stores_factory)
-        if ctx is None:
-            return Applied("no_tenant")
-        try:
-            record = tx.record(ctx.key, event.issue_id)
-            if tx.is_applied(ctx.key, event_id):
-                return Applied("done_before", ctx, record, tx.open_intents(ctx.key, event.issue_id) if record else None)
-            want, got = prefetch.needs(ctx, got, event=event, record_known=record is not None)
-            if want:
-                raise _Fetch(ctx, want, got)
-            now = datetime.now(UTC)
-            try:
-                update = decide(ctx, record, event, now, got)
-            except PolicyError as exc:
-                tx.audit(ctx.key, event.issue_id, "policy_error", {"event": event_id, "error": str(exc)}, now)
-                tx.mark_applied(ctx.key, event_id, now)
-                return Applied("policy_error", ctx, record, None)
-            if update.record is None:
-                tx.mark_applied(ctx.key, event_id, now)
-                return Applied(update.outcome, ctx, record, None, update.timers)
-            stored = tx.commit_update(update.record, record.version if record else 0, event_id=event_id,
-                                      intents=update.intents, audits=update.audits, at=now)
-            return Applied("applied", ctx, stored, tx.open_intents(ctx.key, event.issue_id), update.timers)
-        finally:
-            ctx.detach()
+    try:
+        return in_one_transaction(st, tenant_key, step, event=event) or Applied("no_tenant")
+    except EventAlreadyApplied:
+        return _done_before(st, tenant_key, event)
 
 
 def _done_before(st: Stores, tenant_key: str, event: TicketEvent) -> Applied:

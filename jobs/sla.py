@@ -26,19 +26,19 @@ from app.policy.errors import PolicyError
 from app.policy.model import TARGETS
 from app.policy.record import TicketRecord
 from app.storage.outbox import StoredIntent
+from app.storage.ticket_unit import UnitTx
 from app.storage.tickets import ConcurrentUpdate, EventAlreadyApplied
 from jobs import prefetch
 from jobs.actions import deliver
 from jobs.bootstrap import services
 from jobs.context import Stores, TenantContext, load_context, stores, version_policy
 from jobs.retry import retry_delay, schedule_retry
+from jobs.unit import in_one_transaction, require
 
 log = logging.getLogger(__name__)
 
 #: Seconds the re-apply progress key lives after the last update.
 REAPPLY_PROGRESS_TTL = 24 * 3600
-#: Times a timer re-reads the record after losing an optimistic-version race.
-MAX_TIMER_RACES = 5
 
 __all__ = ["on_timer", "reapply_key", "reapply_policy", "settle", "sync_timers"]
 
@@ -95,45 +95,38 @@ def on_timer(tenant_key: str, issue_id: str, target: str, kind: str, deadline_ts
 
 def _fire(st: Stores, tenant_key: str, issue_id: str, target: str, kind: str, deadline_ts: int) -> str:
     event_id = f"timer:{issue_id}:{target}:{kind}:{deadline_ts}"
-    got = prefetch.Prefetched()
-    for _ in range(MAX_TIMER_RACES):
-        try:
-            with st.units.begin() as tx:
-                ctx = load_context(tenant_key, st.services, factory=tx.stores_factory)
-                if ctx is None:
-                    return "no_tenant"
-                try:
-                    record = tx.record(tenant_key, issue_id)
-                    if record is None or record.tier is None:
-                        return "stale"
-                    if tx.is_applied(tenant_key, event_id):
-                        outcome, stored, intents, timers = "done_before", record, None, None
-                    else:
-                        want, got = prefetch.needs(ctx, got)
-                        if want:
-                            got = prefetch.fetch(ctx, want, got)  # field types, once an hour at most
-                        now = datetime.now(UTC)
-                        update = decide_timer(ctx.in_force(record), record, target, kind, deadline_ts, now,
-                                              ctx.decide_settings(prefetch.field_types(ctx, got)))
-                        if update.record is None:
-                            return update.outcome
-                        stored = tx.commit_update(update.record, record.version, event_id=event_id,
-                                                  intents=update.intents, audits=update.audits, at=now,
-                                                  audit_event=False)
-                        outcome, intents, timers = update.outcome, tx.open_intents(tenant_key, issue_id), update.timers
-                finally:
-                    ctx.detach()
-        except EventAlreadyApplied:
-            ctx_after = load_context(tenant_key, st.services)
-            fresh = st.tickets.get(tenant_key, issue_id)
-            if ctx_after is not None and fresh is not None:
-                settle(ctx_after, fresh)
-            return "done_before"
-        except ConcurrentUpdate:
-            continue
+
+    def step(tx: UnitTx, ctx: TenantContext, got: prefetch.Prefetched) -> tuple[str, TenantContext, TicketRecord | None,
+                                                                              list[StoredIntent] | None,
+                                                                              tuple[Timer, ...] | None]:
+        record = tx.record(tenant_key, issue_id)
+        if record is None or record.tier is None:
+            return "stale", ctx, None, None, None
+        if tx.is_applied(tenant_key, event_id):
+            return "done_before", ctx, record, None, None  # a re-run: finish what the first run committed
+        got = require(ctx, got)
+        now = datetime.now(UTC)
+        update = decide_timer(ctx.in_force(record), record, target, kind, deadline_ts, now,
+                              ctx.decide_settings(prefetch.field_types(ctx, got)))
+        if update.record is None:
+            return update.outcome, ctx, None, None, None
+        stored = tx.commit_update(update.record, record.version, event_id=event_id, intents=update.intents,
+                                  audits=update.audits, at=now, audit_event=False)
+        return update.outcome, ctx, stored, tx.open_intents(tenant_key, issue_id), update.timers
+
+    try:
+        done = in_one_transaction(st, tenant_key, step)
+    except EventAlreadyApplied:
+        ctx, fresh = load_context(tenant_key, st.services), st.tickets.get(tenant_key, issue_id)
+        if ctx is not None and fresh is not None:
+            settle(ctx, fresh)
+        return "done_before"
+    if done is None:
+        return "no_tenant"
+    outcome, ctx, stored, intents, timers = done
+    if stored is not None:
         settle(ctx, stored, intents=intents, timers=timers)
-        return outcome
-    raise ConcurrentUpdate(f"{tenant_key}/{issue_id}: timer lost every race")
+    return outcome
 
 
 def reapply_policy(tenant_key: str, version_id: int) -> dict[str, Any]:

@@ -167,6 +167,17 @@ class PolicyStore:
             row = session.scalars(query).first()
             return _to_version(row) if row else None
 
+    def ticket_version(self, tenant_key: str, version_id: int | None, *,
+                       current: PolicyVersion | None = None) -> PolicyVersion:
+        """The version a ticket runs under — the one answer for the worker and the panel: the version it
+        started under; the built-in default for a ticket tracked before any saved version; the
+        tenant's current one (`current`, else read) when its version is gone."""
+        if version_id is None:
+            return current if current is not None and current.id is None else default_version(tenant_key)
+        if current is not None and current.id == version_id:
+            return current
+        return self.get(tenant_key, version_id) or current or self.effective(tenant_key)
+
     def effective(self, tenant_key: str) -> PolicyVersion:
         """The active version, or the built-in default (`DEFAULT_PRESET`, number 0)."""
         return self.active(tenant_key) or default_version(tenant_key)

@@ -24,6 +24,7 @@ from app.policy.field_ids import is_field_id
 from app.schemas.holidays_source import available_holiday_regions
 from app.schemas.policy import PolicyDocumentError, load_policy, parse_document_text
 from app.schemas.presets import list_presets, preset_document
+from app.storage.chat_webhooks import ChatWebhooks
 from app.storage.policies import BINDING_KEYS, PolicyStore, PolicyVersion, SettingsError
 from app.web.auth import json_body, require_connect_jwt, require_context_jwt
 from app.web.docdiff import diff_documents
@@ -365,3 +366,27 @@ def put_settings() -> ResponseReturnValue:
         return refuse(422, "invalid_settings", str(exc),
                       errors=[{"path": p, "message": m} for p, m in exc.errors])
     return jsonify(settings=saved.as_json())
+
+
+def _chat_webhooks() -> ChatWebhooks:
+    svc = services()
+    return ChatWebhooks(svc.session_factory, svc.secrets)
+
+
+@_admin_api("/api/admin/chat-webhooks/<name>", methods=["PUT"])
+def put_chat_webhook(name: str) -> ResponseReturnValue:
+    """Store chat webhook `name` (`{"url": …}`, kept encrypted); the answer shows its host only."""
+    url = json_body().get("url")
+    try:
+        host = _chat_webhooks().set(g.tenant.client_key, name, url if isinstance(url, str) else "", by=g.user)
+    except SettingsError as exc:
+        return refuse(422, "invalid_chat_webhook", str(exc),
+                      errors=[{"path": p, "message": m} for p, m in exc.errors])
+    return jsonify(name=name, host=host)
+
+
+@_admin_api("/api/admin/chat-webhooks/<name>", methods=["DELETE"])
+def delete_chat_webhook(name: str) -> ResponseReturnValue:
+    """Forget chat webhook `name` (a policy action naming it is then audited as `chat_missing`)."""
+    _chat_webhooks().remove(g.tenant.client_key, name, by=g.user)
+    return "", 204

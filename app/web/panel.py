@@ -18,10 +18,11 @@ from flask.typing import ResponseReturnValue
 from app.policy.errors import PolicyError
 from app.policy.model import CALENDAR_24X7, TARGETS, Policy
 from app.policy.sla import SlaState, TargetState, evaluate
+from app.policy.timefmt import utc_iso as _iso
 from app.schemas.compiled import compiled_policy
 from app.schemas.fields import dump_hours
 from app.storage.audit import AuditEntry, AuditLog
-from app.storage.policies import PolicyStore, PolicyVersion, default_version
+from app.storage.policies import PolicyStore, PolicyVersion
 from app.storage.tickets import TicketRecord, TicketStore
 from app.web.auth import require_connect_jwt, require_context_jwt
 from app.web.pages import refuse, render_page
@@ -78,16 +79,7 @@ def panel_data(issue_id: str) -> ResponseReturnValue:
 
 
 def _version_of(session_factory: Any, record: TicketRecord) -> PolicyVersion:
-    store = PolicyStore(session_factory)
-    if record.policy_version_id is not None:
-        found = store.get(record.tenant_key, record.policy_version_id)
-        if found is not None:
-            return found
-    return default_version(record.tenant_key)
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
+    return PolicyStore(session_factory).ticket_version(record.tenant_key, record.policy_version_id)
 
 
 def _target_json(t: TargetState) -> dict[str, Any]:
