@@ -41,10 +41,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: The issue entity property Tierwise writes (declared in the descriptor's jiraEntityProperties).
-SLA_PROPERTY = "tierwise.sla"
-
-
 class Stores:
     """The SQL stores and the timer set of one process's services."""
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -93,26 +94,35 @@ def on_timer(tenant_key: str, issue_id: str, target: str, kind: str, deadline_ts
         return "retry"
 
 
+@dataclass
+class _Fired:
+    """How a timer's transaction went, and what to settle after it (record None: nothing)."""
+
+    outcome: str
+    ctx: TenantContext
+    record: TicketRecord | None = None
+    intents: list[StoredIntent] | None = None
+    timers: tuple[Timer, ...] | None = None
+
+
 def _fire(st: Stores, tenant_key: str, issue_id: str, target: str, kind: str, deadline_ts: int) -> str:
     event_id = f"timer:{issue_id}:{target}:{kind}:{deadline_ts}"
 
-    def step(tx: UnitTx, ctx: TenantContext, got: prefetch.Prefetched) -> tuple[str, TenantContext, TicketRecord | None,
-                                                                              list[StoredIntent] | None,
-                                                                              tuple[Timer, ...] | None]:
+    def step(tx: UnitTx, ctx: TenantContext, got: prefetch.Prefetched) -> _Fired:
         record = tx.record(tenant_key, issue_id)
         if record is None or record.tier is None:
-            return "stale", ctx, None, None, None
+            return _Fired("stale", ctx)
         if tx.is_applied(tenant_key, event_id):
-            return "done_before", ctx, record, None, None  # a re-run: finish what the first run committed
+            return _Fired("done_before", ctx, record)  # a re-run: finish what the first run committed
         got = require(ctx, got)
         now = datetime.now(UTC)
         update = decide_timer(ctx.in_force(record), record, target, kind, deadline_ts, now,
                               ctx.decide_settings(prefetch.field_types(ctx, got)))
         if update.record is None:
-            return update.outcome, ctx, None, None, None
+            return _Fired(update.outcome, ctx)
         stored = tx.commit_update(update.record, record.version, event_id=event_id, intents=update.intents,
                                   audits=update.audits, at=now, audit_event=False)
-        return update.outcome, ctx, stored, tx.open_intents(tenant_key, issue_id), update.timers
+        return _Fired(update.outcome, ctx, stored, tx.open_intents(tenant_key, issue_id), update.timers)
 
     try:
         done = in_one_transaction(st, tenant_key, step)
@@ -123,10 +133,9 @@ def _fire(st: Stores, tenant_key: str, issue_id: str, target: str, kind: str, de
         return "done_before"
     if done is None:
         return "no_tenant"
-    outcome, ctx, stored, intents, timers = done
-    if stored is not None:
-        settle(ctx, stored, intents=intents, timers=timers)
-    return outcome
+    if done.record is not None:
+        settle(done.ctx, done.record, intents=done.intents, timers=done.timers)
+    return done.outcome
 
 
 def reapply_policy(tenant_key: str, version_id: int) -> dict[str, Any]:

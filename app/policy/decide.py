@@ -67,10 +67,6 @@ class Update:
     timers: tuple[Timer, ...] | None = None
     outcome: str = "applied"
 
-    @property
-    def saves(self) -> bool:
-        return self.record is not None
-
 
 def on_issue(force: InForce, record: TicketRecord | None, event: IssueEvent, now: datetime,
              settings: Settings) -> Update:

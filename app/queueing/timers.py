@@ -24,7 +24,7 @@ from typing import Any, Literal
 import redis
 from redis.commands.core import Script
 
-from app.keys import FIRE_TIMER_JOB
+from app.keys import FIRE_TIMER_JOB, NAMESPACE
 from app.policy.model import FIRST_RESPONSE, NEXT_UPDATE, RESOLUTION
 from app.policy.timefmt import timer_instant
 from app.queueing.rqjob import LUA_PUSH_JOB, prepare_job
@@ -137,7 +137,7 @@ class TimerStore:
     def __init__(
         self,
         redis: redis.Redis,
-        namespace: str = "tw",
+        namespace: str = NAMESPACE,
         *,
         lease_seconds: int = DEFAULT_LEASE_SECONDS,
         intern_tenants: bool = True,
