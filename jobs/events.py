@@ -42,6 +42,7 @@ from jobs.unit import in_one_transaction, require
 
 log = logging.getLogger(__name__)
 
+
 @dataclass
 class Applied:
     """How applying an event went: the context, the stored record, the open intents, the timers."""

@@ -1,8 +1,8 @@
 """What `decide` needs from Jira, read before the decision and outside any transaction.
 
-At most one issue read per event: the whole issue when the event carried a reduced one (a Forge
-product event, `partial_issue`) or when a comment arrives for a ticket Tierwise never saw (the
-issue is read once and tracked as created). Plus the tenant's field types when tier or severity
+At most one issue read per event: the whole issue when an issue event carried a reduced one (a
+Forge product event, `partial_issue`) or when a comment arrives for a ticket Tierwise never saw
+(the issue is read once and tracked as created). Plus the tenant's field types when tier or severity
 is bound to a field (one `GET /field` per hour, cached in Redis).
 """
 
@@ -46,8 +46,12 @@ def needs(ctx: TenantContext, got: Prefetched, *, event: TicketEvent | None = No
           record_known: bool = True) -> tuple[Needs, Prefetched]:
     """What must be read from Jira before deciding `event` (nothing on the hot path: full fields, no
     label binding or cached field types), and `got` with what Redis already had."""
-    want_issue = event is not None and (event.partial_issue or (not isinstance(event, IssueEvent)
-                                                                and not record_known))
+    if event is None:
+        want_issue = False
+    elif isinstance(event, IssueEvent):
+        want_issue = event.partial_issue
+    else:  # a comment: only for an unseen ticket (its reduced issue fields decide nothing else)
+        want_issue = not record_known
     want_types = False
     if binds_labels(ctx.settings.field_bindings) and got.field_types is None:
         cached = _cached_field_types(ctx)
