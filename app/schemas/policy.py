@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from app.policy.actions import ACTION_EVENTS
+from app.policy.actions import ACTION_KINDS as REGISTERED_ACTION_KINDS
 from app.policy.errors import PolicyError
 from app.policy.model import (
     BEST_EFFORT,
@@ -55,9 +57,8 @@ STATUS_CATEGORIES = {
     "in progress": "indeterminate",
     "done": "done",
 }
-ACTION_EVENTS = ("created", "pre_breach", "breach")
-#: Action kinds and the params each requires.
-ACTION_KINDS = {"note": (), "transition": ("name",), "set_field": ("field", "value"), "page": ("url",)}
+#: Action kind → the params it requires (derived from the action registry, `app.policy.actions`).
+ACTION_KINDS = {name: kind.required_params for name, kind in REGISTERED_ACTION_KINDS.items()}
 #: Marshmallow's stock messages, said the way the rest of our messages are.
 _MESSAGES = {
     "Unknown field.": "unknown key",
@@ -324,9 +325,17 @@ class ActionSchema(_Strict):
 
     @validates_schema
     def _params(self, data: dict[str, Any], **_: Any) -> None:
-        missing = [p for p in ACTION_KINDS.get(data.get("kind", ""), ()) if p not in data.get("params", {})]
+        kind = REGISTERED_ACTION_KINDS.get(data.get("kind", ""))
+        if kind is None:
+            return
+        params = data.get("params", {})
+        missing = [p for p in kind.required_params if p not in params]
         if missing:
             raise ValidationError(f"a {data['kind']} action needs params: {', '.join(missing)}", "params")
+        problems = {name: [problem] for name, spec in kind.params.items()
+                    if spec.check is not None and name in params and (problem := spec.check(params[name]))}
+        if problems:
+            raise ValidationError({"params": problems})
 
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> Action:
