@@ -21,6 +21,7 @@ run: $(STAMP)
 ## make test: install everything and run every test (and the architecture and lint checks)
 test: $(STAMP)
 	bash .ci/ensure-chromium
+	bash .ci/forge-check
 	$(BIN)/lint-imports
 	$(BIN)/ruff check app jobs standin tests bench
 	$(BIN)/mypy
