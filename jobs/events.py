@@ -32,6 +32,7 @@ from app.storage.tickets import ConcurrentUpdate, EventAlreadyApplied, TicketRec
 from jobs.actions import action_intent, matching_actions
 from jobs.bootstrap import services
 from jobs.context import TenantContext, app_account_key, issue_meta_key, load_context
+from jobs.issue_refresh import refresh_partial_issue
 from jobs.retry import retry_delay, schedule_retry
 from jobs.sla import settle
 from jobs.ticket_sla import with_state, zone_of
@@ -73,13 +74,14 @@ def process_event(tenant_key: str, event_id: str, attempt: int = 0) -> str:
         delete_event(svc.redis, event_id)
         return "own"
     ctx = load_context(tenant_key, svc)
-    if ctx is None:
+    if ctx is None or (not ctx.tenant.takes_connect_events and not event.partial_issue):  # one door per site
         delete_event(svc.redis, event_id)
-        return "no_tenant"
+        return "no_tenant" if ctx is None else "other_door"
     try:
         if _caused_by_app(ctx, event):
             delete_event(svc.redis, event_id)
             return "own"
+        event = refresh_partial_issue(ctx, event, ctx.policy)  # Forge's reduced issue: one REST read
         if isinstance(event, IssueEvent):
             _remember_issue_meta(ctx, event)
         record = apply_event(ctx, event, event_id)

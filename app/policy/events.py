@@ -28,6 +28,10 @@ COMMENT_CREATED_WEBHOOK = "comment_created"
 #: and Server). The comment itself is taken from `comment_created`, never from this echo.
 ISSUE_COMMENTED = "issue_commented"
 
+#: Body key marking a webhook body whose `issue` is a reduced one (Forge product events carry only a
+#: handful of fields): the worker re-reads the issue before deriving tier and severity.
+PARTIAL_ISSUE_KEY = "tierwisePartialIssue"
+
 #: Link fragment that marks a JSM organization object (`_links.self` of an OrganizationDTO).
 _ORGANIZATION_LINK = "/servicedeskapi/organization/"
 
@@ -74,6 +78,8 @@ class IssueEvent:
     request_participants: tuple[str, ...] = ()
     event_type_name: str = ""
     created_at: datetime | None = None
+    #: True when `fields` is a reduced issue (a Forge event): re-read it before deriving from it.
+    partial_issue: bool = False
 
     @property
     def is_comment_echo(self) -> bool:
@@ -107,6 +113,8 @@ class CommentEvent:
     reporter_account_id: str | None = None
     organizations: tuple[str, ...] = ()
     request_participants: tuple[str, ...] = ()
+    #: True when the issue part of the body was reduced (a Forge event).
+    partial_issue: bool = False
 
 
 TicketEvent = IssueEvent | CommentEvent
@@ -155,6 +163,7 @@ def _issue_event(kind: str, body: Mapping[str, Any], ids: JsmFieldIds) -> IssueE
         request_participants=_participants(fields, ids),
         event_type_name=_opt_str(body.get("issue_event_type_name")) or "",
         created_at=created,
+        partial_issue=body.get(PARTIAL_ISSUE_KEY) is True,
     )
 
 
@@ -204,6 +213,7 @@ def _comment_event(body: Mapping[str, Any], ids: JsmFieldIds) -> CommentEvent:
         reporter_account_id=_opt_str(reporter.get("accountId")),
         organizations=_organizations(fields, ids),
         request_participants=_participants(fields, ids),
+        partial_issue=body.get(PARTIAL_ISSUE_KEY) is True,
     )
 
 
