@@ -269,12 +269,15 @@ class TenantStore:
         tenant = self.get(client_key)
         return tenant is not None and tenant.is_active
 
-    def find_forge_tenant(self, installation_id: str, cloud_id: str | None, site_url: str | None) -> str | None:
+    def find_forge_tenant(self, installation_id: str, cloud_id: str | None, site_url: str | None, *,
+                          any_installation: bool = False) -> str | None:
         """The active tenant a Forge installation belongs to: by installation id, else by site.
 
-        The site (cloud id, else site URL) only finds a tenant no installation is tied to yet: a Connect
-        install recorded before Tierwise stored installation ids. A tenant tied to another installation
-        (another Forge environment on the same site) is never taken over.
+        The site (cloud id, else site URL) finds a tenant no installation is tied to yet (a Connect install
+        recorded before Tierwise stored installation ids); with `any_installation` also one tied to another
+        installation (the installed event of a reinstall: Atlassian installs an app with a Connect key once
+        per site, so a new installation replaces the old one). Without it, a call from an installation
+        Tierwise never recorded is not taken for the site's.
         """
         table = TenantRow
         with self._sessions() as session:
@@ -282,24 +285,27 @@ class TenantStore:
                 table.installation_id == installation_id, table.state != UNINSTALLED))
             if found is not None:
                 return str(found)
-            untied = sa.select(table.client_key).where(table.installation_id.is_(None), table.state != UNINSTALLED)
+            site = sa.select(table.client_key).where(table.state != UNINSTALLED).order_by(table.installed_at)
+            if not any_installation:
+                site = site.where(table.installation_id.is_(None))
             if cloud_id:
-                found = session.scalar(untied.where(table.cloud_id == cloud_id).order_by(table.installed_at))
+                found = session.scalar(site.where(table.cloud_id == cloud_id))
             if found is None and site_url:
-                found = session.scalar(untied.where(table.base_url == site_url.rstrip("/")).order_by(table.installed_at))
+                found = session.scalar(site.where(table.base_url == site_url.rstrip("/")))
             return str(found) if found is not None else None
 
     def upsert_forge_installation(self, installation: Any, *, at: datetime | None = None) -> str:
         """Record an `app.forge.installations.ForgeInstallation`; returns the key of its tenant.
 
-        A site Tierwise knows (see `find_forge_tenant`) keeps its tenant, now reached through Forge: the
-        installation id is tied to it, jobs call Jira with the system token, ticket events come from
-        Forge (`event_source`). Only an unknown site gets a new `forge:<installation>` tenant.
+        A site Tierwise knows (see `find_forge_tenant`, any installation) keeps its tenant, now reached
+        through Forge: the installation id is tied to it, jobs call Jira with the system token, ticket
+        events come from Forge (`event_source`). Only an unknown site gets a new `forge:<installation>` tenant.
         """
         from datetime import UTC
 
         when = at or datetime.now(UTC)
-        existing = self.find_forge_tenant(installation.installation_id, installation.cloud_id, installation.site_url)
+        existing = self.find_forge_tenant(installation.installation_id, installation.cloud_id, installation.site_url,
+                                          any_installation=True)
         if existing is None or existing == installation.client_key:
             with self._sessions.begin() as session:  # an uninstalled tenant gives up the id it held
                 session.execute(sa.update(TenantRow).where(
