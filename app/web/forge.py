@@ -198,11 +198,21 @@ def run_waiting_jobs_now(redis: Any, queue_name: str, tenant_key: str, *, now: d
     return len(waiting)
 
 
-def _known_tenant(svc: ForgeServices, context: ForgeContext) -> str:
-    """The tenant of the calling installation (one per site, whichever door installed it); 401 if none."""
-    key = svc.tenants.find_forge_tenant(context.installation_id, context.cloud_id, context.site_url)
-    if key is None:
+def _known_tenant(svc: ForgeServices, context: ForgeContext, *, record: bool = False) -> str:
+    """The tenant of the calling installation (one per site, whichever door installed it).
+
+    An installation Tierwise never recorded is refused (401) unless `record` (the hourly trigger heals a
+    missed installed event); a site's Connect tenant from before installation ids were stored is tied to
+    the installation at its first call, so its events come from Forge from then on.
+    """
+    key = svc.tenants.find_forge_tenant(context.installation_id, None, None)
+    if key is not None:
+        return key
+    untied = svc.tenants.find_forge_tenant(context.installation_id, context.cloud_id, context.site_url)
+    if untied is None and not record:
         raise ForgeAuthError("unknown_installation", "this Forge installation is not installed in Tierwise")
+    key = _record_installation(svc, context, None)
+    log.info("forge installation recorded from a %s call for %s", "scheduled" if record else "first", key)
     return key
 
 
@@ -244,10 +254,7 @@ def refresh() -> ResponseReturnValue:
     """
     svc = _services()
     context = _authenticate(svc)
-    key = svc.tenants.find_forge_tenant(context.installation_id, context.cloud_id, context.site_url)
-    if key is None:
-        key = _record_installation(svc, context, None)
-        log.info("forge installation recorded from a scheduled call for %s", key)
+    key = _known_tenant(svc, context, record=True)
     _remember_token(svc, context, key)
     return "", 204
 
