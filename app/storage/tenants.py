@@ -8,7 +8,7 @@ conditional UPDATE that ignores uninstalled tenants and changes older than the l
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -301,16 +301,15 @@ class TenantStore:
         through Forge: the installation id is tied to it, jobs call Jira with the system token, ticket
         events come from Forge (`event_source`). Only an unknown site gets a new `forge:<installation>` tenant.
         """
-        from datetime import UTC
-
         when = at or datetime.now(UTC)
         existing = self.find_forge_tenant(installation.installation_id, installation.cloud_id, installation.site_url,
                                           any_installation=True)
+        target = existing or installation.client_key
+        with self._sessions.begin() as session:  # an uninstalled tenant gives up the installation id it held
+            session.execute(sa.update(TenantRow).where(
+                TenantRow.installation_id == installation.installation_id, TenantRow.state == UNINSTALLED,
+                TenantRow.client_key != target).values(installation_id=None))
         if existing is None or existing == installation.client_key:
-            with self._sessions.begin() as session:  # an uninstalled tenant gives up the id it held
-                session.execute(sa.update(TenantRow).where(
-                    TenantRow.installation_id == installation.installation_id, TenantRow.state == UNINSTALLED,
-                    TenantRow.client_key != installation.client_key).values(installation_id=None))
             self.install_forge(
                 installation.client_key,
                 installation_id=installation.installation_id,

@@ -34,6 +34,7 @@ class Site:
     inst: ForgeInstallation
     base_url: str
     tenant_key: str
+    app: Any = None
 
     def call(self, path: str, *, method: str = "GET", body: Any = None, principal: str | None = None,
              module: str = "tierwise-admin", extension: dict[str, Any] | None = None) -> requests.Response:
@@ -64,7 +65,7 @@ def site(tmp_path: Path) -> Iterator[Site]:
         thread.start()
         try:
             inst = jira.forge.install(base_url, MANIFEST, app_id=APP_ID)
-            yield Site(jira, inst, base_url, "forge:" + inst.installation_uuid)
+            yield Site(jira, inst, base_url, "forge:" + inst.installation_uuid, flask_app)
         finally:
             server.shutdown()
             server.server_close()
@@ -123,3 +124,18 @@ def test_only_page_apis_are_reachable_and_only_with_a_valid_token(site: Site) ->
     wrong = requests.get(site.base_url + "/forge/api/admin/policy", headers={"Authorization": f"Bearer {other}"},
                          timeout=10)
     assert wrong.status_code == 401 and wrong.json()["error"] == "wrong_audience"
+
+
+def test_a_connect_tenant_from_before_installation_ids_is_tied_at_its_first_forge_call(site: Site) -> None:
+    from datetime import UTC, datetime
+
+    tenants = services_of(site.app).tenants
+    tenants.uninstall(site.tenant_key, datetime.now(UTC))  # only the site's Connect tenant is left
+    connect_key = "0f6e3c2a-1b2c-4d5e-8f90-a1b2c3d4e5f6"
+    tenants.install(connect_key, shared_secret="s" * 32, base_url=site.jira.base_url, at=datetime.now(UTC))
+    answer = site.call("/admin/policy", principal=ADMIN.account_id)
+    assert answer.status_code == 200, answer.text
+    tied = tenants.get(connect_key)
+    assert tied is not None and tied.installation_id == site.inst.installation_id
+    assert (tied.platform, tied.event_source) == ("forge", "forge")
+    assert tenants.list_keys(state="installed") == [connect_key]
