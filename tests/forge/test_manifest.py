@@ -21,7 +21,7 @@ from app.web.forge import bp
 FORGE_DIR = Path(__file__).resolve().parents[2] / "forge"
 #: Modules whose entries name a remote endpoint directly, and UI modules that reach it via a resolver.
 TRIGGER_MODULES = ("trigger", "scheduledTrigger")
-UI_MODULES = ("jira:adminPage", "jira:issuePanel")
+UI_MODULES = ("jira:adminPage", "jira:issuePanel", "jira:issueContext")
 
 
 @pytest.fixture(scope="module")
