@@ -22,6 +22,7 @@ run: $(STAMP)
 test: $(STAMP)
 	bash .ci/ensure-chromium
 	bash .ci/build-ui
+	bash .ci/forge-check
 	$(BIN)/lint-imports
 	$(BIN)/ruff check app jobs standin tests bench
 	$(BIN)/mypy

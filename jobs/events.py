@@ -83,9 +83,9 @@ def process_event(tenant_key: str, event_id: str, attempt: int = 0) -> str:
                 return "own"
         applied = apply_event(st, tenant_key, event, event_id)
         ctx = applied.ctx
-        if ctx is None:
+        if ctx is None or applied.outcome == "other_door":
             delete_event(svc.redis, event_id)
-            return "no_tenant"
+            return "no_tenant" if ctx is None else "other_door"
         if isinstance(event, IssueEvent):
             _remember_issue_meta(ctx, event)
         if applied.record is not None:
@@ -119,6 +119,8 @@ def _remember_issue_meta(ctx: TenantContext, event: IssueEvent) -> None:
 def apply_event(st: Stores, tenant_key: str, event: TicketEvent, event_id: str) -> Applied:
     """Apply `event` once, in one transaction (plus a prefetch and a retry when `decide` needs Jira)."""
     def step(tx: UnitTx, ctx: TenantContext, got: prefetch.Prefetched) -> Applied:
+        if not ctx.tenant.takes_connect_events and not event.partial_issue:  # one door per site: Forge's
+            return Applied("other_door", ctx)
         record = tx.record(ctx.key, event.issue_id)
         if tx.is_applied(ctx.key, event_id):
             return Applied("done_before", ctx, record, tx.open_intents(ctx.key, event.issue_id) if record else None)

@@ -17,6 +17,7 @@ from app.keys import field_types_key
 from app.policy.events import IssueEvent, TicketEvent, parse_webhook
 from app.policy.writeback import binds_labels
 from jobs.context import TenantContext
+from jobs.issue_refresh import complete, read_reduced
 
 #: Seconds the tenant's field types (for select-field bindings) are cached in Redis.
 FIELD_TYPES_TTL = 3600
@@ -77,7 +78,12 @@ def field_types(ctx: TenantContext, got: Prefetched) -> Mapping[str, str]:
 
 
 def read_issue(ctx: TenantContext, event: TicketEvent) -> IssueEvent | None:
-    """The issue of `event` read once from Jira, as an issue event at the event's time."""
+    """The issue of `event` read once from Jira, as an issue event at the event's time.
+
+    A reduced issue event reads only the fields the policy looks at (`jobs.issue_refresh`); a comment on
+    an unseen ticket reads the whole issue (it seeds the record)."""
+    if isinstance(event, IssueEvent) and event.partial_issue:
+        return read_reduced(ctx, event, ctx.policy)
     issue = ctx.jira.get_issue(event.issue_key)
     kind = "jira:issue_updated" if isinstance(event, IssueEvent) and event.kind != "issue_created" \
         else "jira:issue_created"
@@ -87,12 +93,7 @@ def read_issue(ctx: TenantContext, event: TicketEvent) -> IssueEvent | None:
 
 def whole_issue(event: IssueEvent, read: IssueEvent | None) -> IssueEvent:
     """`event` with the fields of the issue as read (a partial event keeps its own kind, time, actor, changes)."""
-    if read is None:
-        return event
-    return replace(event, fields=read.fields, status_name=read.status_name, status_category=read.status_category,
-                   reporter_account_id=read.reporter_account_id, reporter_email=read.reporter_email,
-                   organizations=read.organizations, request_participants=read.request_participants,
-                   created_at=event.created_at or read.created_at, partial_issue=False)
+    return event if read is None else complete(event, read)
 
 
 def _cached_field_types(ctx: TenantContext) -> dict[str, str] | None:

@@ -28,6 +28,9 @@ ISSUE_COMMENTED = "issue_commented"
 
 #: `accountType` of an app's user (Connect and Forge apps act as one in Jira).
 APP_ACCOUNT_TYPE = "app"
+#: Body key marking a webhook body whose `issue` is a reduced one (Forge product events carry only a
+#: handful of fields): the worker re-reads the issue before deriving tier and severity.
+PARTIAL_ISSUE_KEY = "tierwisePartialIssue"
 
 #: Link fragment that marks a JSM organization object (`_links.self` of an OrganizationDTO).
 _ORGANIZATION_LINK = "/servicedeskapi/organization/"
@@ -204,6 +207,7 @@ def _issue_event(kind: str, body: Mapping[str, Any], ids: JsmFieldIds) -> IssueE
         request_participants=_participants(fields, ids),
         event_type_name=_opt_str(body.get("issue_event_type_name")) or "",
         created_at=created,
+        partial_issue=body.get(PARTIAL_ISSUE_KEY) is True,
     )
 
 
@@ -253,6 +257,7 @@ def _comment_event(body: Mapping[str, Any], ids: JsmFieldIds) -> CommentEvent:
         reporter_account_id=_opt_str(reporter.get("accountId")),
         organizations=_organizations(fields, ids),
         request_participants=_participants(fields, ids),
+        partial_issue=body.get(PARTIAL_ISSUE_KEY) is True,
     )
 
 
