@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 
 from app.policy.errors import PolicyError
+from app.policy.instants import utc_iso
 from app.policy.model import Policy
 from app.policy.phases import known_phases
 from app.schemas.policy import PolicyDocumentError, load_policy, parse_document_text
@@ -59,7 +60,7 @@ def _emit(data: object) -> None:
 
 
 def _utc(at: datetime | None) -> str | None:
-    return None if at is None else at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return None if at is None else utc_iso(at)
 
 
 def _instant(text: str | None, option: str) -> datetime | None:

@@ -18,9 +18,10 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from app.policy.errors import PolicyError
+from app.policy.instants import utc_iso
 from app.policy.mapping import TicketFacts, derive
 from app.policy.model import CLOSED, FIRST_RESPONSE, NEXT_UPDATE, RESOLUTION, TARGETS, Policy
 from app.policy.phases import phase_of
@@ -302,10 +303,6 @@ def compare(policy: Policy, against: Policy, tickets: Iterable[SimTicket], as_of
 # --- JSON ---------------------------------------------------------------------------------------
 
 
-def _utc(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def _counts(counter: Counter[str]) -> dict[str, int]:
     return {outcome: counter.get(outcome, 0) for outcome in OUTCOMES}
 
@@ -314,7 +311,7 @@ def report_json(report: Report) -> dict[str, object]:
     """The report as JSON-ready data (cells sorted by tier, then severity)."""
     return {
         "policy": report.policy,
-        "as_of": _utc(report.as_of),
+        "as_of": utc_iso(report.as_of),
         "tickets": report.tickets,
         "skipped": report.skipped,
         "skipped_examples": [{"ticket": key, "reason": reason} for key, reason in report.skipped_examples],

@@ -19,7 +19,6 @@ from marshmallow import RAISE, Schema, ValidationError, fields, post_load, valid
 from app.policy.errors import PolicyError
 from app.policy.model import (
     BEST_EFFORT,
-    TARGETS,
     Action,
     CalendarSpec,
     EmailDomainRule,
@@ -34,7 +33,15 @@ from app.policy.model import (
     Tier,
     TierTargets,
 )
+from app.policy.triage import TRIAGE_EVENTS
 from app.schemas import crossref
+from app.schemas.custom_targets import (
+    CustomTargetSchema,
+    NoteSchema,
+    custom_target,
+    dump_custom_target,
+    dump_note,
+)
 from app.schemas.fields import (
     ID_RE,
     DateField,
@@ -55,9 +62,9 @@ STATUS_CATEGORIES = {
     "in progress": "indeterminate",
     "done": "done",
 }
-ACTION_EVENTS = ("created", "pre_breach", "breach")
-#: Action kinds and the params each requires.
-ACTION_KINDS = {"note": (), "transition": ("name",), "set_field": ("field", "value"), "page": ("url",)}
+ACTION_EVENTS = ("created", "pre_breach", "breach", *TRIAGE_EVENTS)
+#: Action kinds and the params each requires (a page without `url` goes to the tenant's on-call URL).
+ACTION_KINDS = {"note": (), "transition": ("name",), "set_field": ("field", "value"), "page": ()}
 #: Marshmallow's stock messages, said the way the rest of our messages are.
 _MESSAGES = {
     "Unknown field.": "unknown key",
@@ -318,7 +325,7 @@ class ActionSchema(_Strict):
     on = fields.String(required=True, validate=validate.OneOf(ACTION_EVENTS))
     kind = fields.String(required=True, validate=validate.OneOf(tuple(ACTION_KINDS)))
     params = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
-    targets = fields.List(fields.String(validate=validate.OneOf(TARGETS)), load_default=list)
+    targets = fields.List(fields.String(), load_default=list)  # built-in or custom ids: crossref checks
     severities = fields.List(fields.String(), load_default=list)
     tiers = fields.List(fields.String(), load_default=list)
 
@@ -364,6 +371,8 @@ class PolicySchema(_Strict):
     phases = KeyedMap(PhaseSchema, key_kind="phase id", load_default=dict)
     pre_breach = fields.Nested(PreBreachSchema, load_default=lambda: PreBreach())
     actions = fields.List(fields.Nested(ActionSchema), load_default=list)
+    custom_targets = KeyedMap(CustomTargetSchema, key_kind="target id", load_default=dict)
+    notes = fields.List(fields.Nested(NoteSchema), load_default=list)
 
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> Policy:
@@ -388,6 +397,8 @@ class PolicySchema(_Strict):
             ),
             pre_breach=data["pre_breach"],
             actions=tuple(data["actions"]),
+            custom_targets=tuple(custom_target(tid, t) for tid, t in data["custom_targets"].items()),
+            notes=tuple(data["notes"]),
         )
 
 
@@ -521,6 +532,10 @@ def dump_policy(policy: Policy) -> dict[str, Any]:
             }
             for a in policy.actions
         ]
+    if policy.custom_targets:
+        doc["custom_targets"] = {t.id: dump_custom_target(t) for t in policy.custom_targets}
+    if policy.notes:
+        doc["notes"] = [dump_note(n) for n in policy.notes]
     return doc
 
 
