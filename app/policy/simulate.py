@@ -8,8 +8,13 @@ ticket is replayed with `app.policy.sla.evaluate`:
   interval up to the next reply, or up to `as_of` for the last one), so a ticket with five
   replies counts up to five times.
 
-Outcomes: `met`, `breached`, `pending` (still running at `as_of`: nothing decided yet) and
-`none` (no timed target, or nothing was owed: best effort, at closure, closed before due).
+- custom targets: one outcome per cycle of the target's clock (a recurring target can count
+  several times per ticket; a target never started counts nothing).
+
+Outcomes are the engine's `TargetState.status` words under their report names: `met` (on
+time), `breached` (late: met after the deadline, or still unmet past it), `pending` (running or
+paused at `as_of`: nothing decided yet) and `none` (no timed target, or nothing was owed: best
+effort, at closure, closed before due).
 """
 
 from __future__ import annotations
@@ -20,26 +25,50 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from app.policy.custom_targets import LABEL_REMOVED, cycle_state, cycles
 from app.policy.errors import PolicyError
+from app.policy.history import (
+    CUSTOMER_COMMENT_EVENT,
+    FIELD_EVENT,
+    LABEL_EVENT,
+    LINK_EVENT,
+    STATUS_EVENT,
+    TicketEvent,
+    phase_spans,
+)
 from app.policy.instants import utc_iso
 from app.policy.mapping import TicketFacts, derive
 from app.policy.model import CLOSED, FIRST_RESPONSE, NEXT_UPDATE, RESOLUTION, TARGETS, Policy
 from app.policy.phases import phase_of
 from app.policy.sla import (
-    BREACHED,
-    DUE_SOON,
-    MET,
-    ON_TRACK,
-    PAUSED_STATE,
+    LATE,
+    NO_TARGET,
+    ON_TIME,
+    PAUSED_STATUS,
+    RUNNING,
     TargetState,
     TicketHistory,
     evaluate,
 )
 
 OUTCOMES = ("met", "breached", "pending", "none")
+#: Report outcome of each `TargetState.status`.
+OUTCOME_OF_STATUS = {
+    ON_TIME: "met",
+    LATE: "breached",
+    RUNNING: "pending",
+    PAUSED_STATUS: "pending",
+    NO_TARGET: "none",
+}
 #: How many skipped tickets a report names (the count is always complete).
 SKIPPED_EXAMPLES = 20
-_RUNNING = (ON_TRACK, DUE_SOON, PAUSED_STATE)
+#: Keys of an `events` entry in the JSONL input, and the `TicketEvent` kind each makes.
+EVENT_KEYS = {
+    "field": FIELD_EVENT,
+    "customer_comment": CUSTOMER_COMMENT_EVENT,
+    "linked_issue": LINK_EVENT,
+    "label": LABEL_EVENT,
+}
 
 
 @dataclass(frozen=True)
@@ -64,10 +93,19 @@ class SimTicket:
     replies: tuple[datetime, ...] = ()
     closed: datetime | None = None
     facts: TicketFacts | None = None
+    events: tuple[TicketEvent, ...] = ()  # fields, customer comments, linked issues, labels
 
     @property
     def last_instant(self) -> datetime:
-        return max([self.created, *self.replies, *(c.at for c in self.changes), *filter(None, [self.closed])])
+        return max(
+            [
+                self.created,
+                *self.replies,
+                *(c.at for c in self.changes),
+                *(e.at for e in self.events),
+                *filter(None, [self.closed]),
+            ]
+        )
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -92,6 +130,26 @@ def _optional_str(obj: Mapping[str, object], key: str, where: str) -> str | None
     if value is not None and not isinstance(value, str):
         raise PolicyError("must be a string", f"{where}.{key}")
     return value
+
+
+def _event(raw: object, where: str) -> TicketEvent:
+    """One `events` entry: `{"at", "field", "value"}`, `{"at", "customer_comment": true}`,
+    `{"at", "linked_issue": type}` or `{"at", "label", "removed"?}`."""
+    kinds = [k for k in EVENT_KEYS if isinstance(raw, Mapping) and k in raw]
+    if not isinstance(raw, Mapping) or len(kinds) != 1:
+        raise PolicyError('needs "at" and exactly one of: ' + ", ".join(EVENT_KEYS), where)
+    at, key = _instant(raw.get("at"), f"{where}.at"), kinds[0]
+    if key == "customer_comment":
+        return TicketEvent(at, CUSTOMER_COMMENT_EVENT)
+    name = _optional_str(raw, key, where)
+    if not name:
+        raise PolicyError("must be a non-empty string", f"{where}.{key}")
+    if key == "field":
+        value = raw.get("value")
+        return TicketEvent(at, FIELD_EVENT, name, None if value is None else str(value))
+    if key == "label":
+        return TicketEvent(at, LABEL_EVENT, name, LABEL_REMOVED if raw.get("removed") else None)
+    return TicketEvent(at, LINK_EVENT, name)
 
 
 def parse_ticket(obj: object, where: str = "") -> SimTicket:
@@ -121,6 +179,7 @@ def parse_ticket(obj: object, where: str = "") -> SimTicket:
         if not isinstance(fields, Mapping):
             raise PolicyError("must be an object", f"{prefix}fields")
         facts = TicketFacts(fields, tuple(obj.get("organizations") or ()), obj.get("reporter_email"))  # type: ignore[arg-type]
+    events = [_event(raw, f"{prefix}events.{n}") for n, raw in enumerate(obj.get("events") or ())]
     return SimTicket(
         key=str(obj.get("key") or obj.get("id") or where),
         created=created,
@@ -130,6 +189,7 @@ def parse_ticket(obj: object, where: str = "") -> SimTicket:
         replies=tuple(replies),
         closed=_instant(closed, f"{prefix}closed") if closed is not None else None,
         facts=facts,
+        events=tuple(sorted(events, key=lambda e: e.at)),
     )
 
 
@@ -157,6 +217,7 @@ class TicketOutcome:
     first_response: str
     resolution: str
     next_update: Counter[str]
+    custom: Mapping[str, Counter[str]] = field(default_factory=dict)  # custom target id -> outcomes
 
 
 def history_for(policy: Policy, ticket: SimTicket) -> TicketHistory:
@@ -173,17 +234,28 @@ def history_for(policy: Policy, ticket: SimTicket) -> TicketHistory:
     if ticket.closed is not None:
         phases.append((ticket.closed, CLOSED))
         phases.sort(key=lambda p: p[0])
-    return TicketHistory(ticket.created, tier, severity, tuple(phases), ticket.replies)
+    events = ticket.events
+    if policy.custom_targets:  # status names matter only to custom targets' conditions
+        statuses = tuple(TicketEvent(c.at, STATUS_EVENT, c.status) for c in ticket.changes if c.status)
+        events = tuple(sorted(events + statuses, key=lambda e: e.at))
+    return TicketHistory(ticket.created, tier, severity, tuple(phases), ticket.replies, events=events)
 
 
 def _outcome(state: TargetState) -> str:
-    if state.state == MET:
-        return "met"
-    if state.state == BREACHED:
-        return "breached"
-    if state.state in _RUNNING:
-        return "pending"
-    return "none"
+    return OUTCOME_OF_STATUS[state.status]
+
+
+def _custom_outcomes(policy: Policy, history: TicketHistory, as_of: datetime) -> dict[str, Counter[str]]:
+    """Per custom target of the ticket: the outcome of each cycle of its clock at `as_of`."""
+    found: dict[str, Counter[str]] = {}
+    targets = policy.custom_targets_for(history.tier, history.severity)
+    spans = phase_spans(history, as_of) if targets else []
+    for target in targets:
+        found[target.id] = Counter(
+            _outcome(cycle_state(policy, target, run, spans, as_of))
+            for run in cycles(target, history, spans, as_of)
+        )
+    return found
 
 
 def replay(policy: Policy, ticket: SimTicket, as_of: datetime) -> TicketOutcome:
@@ -198,16 +270,21 @@ def replay(policy: Policy, ticket: SimTicket, as_of: datetime) -> TicketOutcome:
             history.created, history.tier, history.severity, history.phase_changes, replies[: n + 1]
         )
         state = evaluate(policy, partial, replies[n + 1]).next_update
-        if state.state == BREACHED:
+        if state.status == LATE:
             updates["breached"] += 1
-        elif state.state in _RUNNING:
+        elif state.status in (RUNNING, PAUSED_STATUS):
             updates["met"] += 1
     if replies:
         last = _outcome(final.next_update)
         if last != "none":
             updates[last] += 1
     return TicketOutcome(
-        history.tier, history.severity, _outcome(final.first_response), _outcome(final.resolution), updates
+        history.tier,
+        history.severity,
+        _outcome(final.first_response),
+        _outcome(final.resolution),
+        updates,
+        _custom_outcomes(policy, history, as_of),
     )
 
 
@@ -229,12 +306,15 @@ class Report:
     ticket_counts: Counter[tuple[str, str]] = field(default_factory=Counter)
     skipped: int = 0
     skipped_examples: list[tuple[str, str]] = field(default_factory=list)
+    custom_ids: tuple[str, ...] = ()  # the policy's custom targets (reported as `custom_targets`)
 
     def add(self, outcome: TicketOutcome) -> None:
         cell = self.cells.setdefault((outcome.tier, outcome.severity), _empty())
         cell[FIRST_RESPONSE][outcome.first_response] += 1
         cell[RESOLUTION][outcome.resolution] += 1
         cell[NEXT_UPDATE].update(outcome.next_update)
+        for target_id, counts in outcome.custom.items():
+            cell.setdefault(target_id, Counter()).update(counts)
         self.ticket_counts[(outcome.tier, outcome.severity)] += 1
         self.tickets += 1
 
@@ -247,7 +327,7 @@ class Report:
         total = _empty()
         for cell in self.cells.values():
             for target, counts in cell.items():
-                total[target].update(counts)
+                total.setdefault(target, Counter()).update(counts)
         return total
 
 
@@ -268,7 +348,7 @@ def default_as_of(tickets: Iterable[SimTicket]) -> datetime:
 
 def simulate(policy: Policy, tickets: Iterable[SimTicket], as_of: datetime) -> Report:
     """Replay every ticket under `policy`; tickets the policy cannot place are counted as skipped."""
-    report = Report(policy.id, as_of)
+    report = Report(policy.id, as_of, custom_ids=tuple(t.id for t in policy.custom_targets))
     for ticket in tickets:
         _try_replay(report, policy, ticket, as_of)
     return report
@@ -287,7 +367,10 @@ class Comparison:
 
 def compare(policy: Policy, against: Policy, tickets: Iterable[SimTicket], as_of: datetime) -> Comparison:
     """Replay every ticket under both policies; `flips` counts e.g. `breached→met` per target."""
-    result = Comparison(Report(policy.id, as_of), Report(against.id, as_of))
+    result = Comparison(
+        Report(policy.id, as_of, custom_ids=tuple(t.id for t in policy.custom_targets)),
+        Report(against.id, as_of, custom_ids=tuple(t.id for t in against.custom_targets)),
+    )
     for ticket in tickets:
         mine = _try_replay(result.policy, policy, ticket, as_of)
         theirs = _try_replay(result.against, against, ticket, as_of)
@@ -307,8 +390,16 @@ def _counts(counter: Counter[str]) -> dict[str, int]:
     return {outcome: counter.get(outcome, 0) for outcome in OUTCOMES}
 
 
+def _custom_json(report: Report, cell: Mapping[str, Counter[str]]) -> dict[str, object]:
+    """`{"custom_targets": {id: counts}}` for a policy with custom targets, else nothing."""
+    if not report.custom_ids:
+        return {}
+    return {"custom_targets": {tid: _counts(cell.get(tid, Counter())) for tid in report.custom_ids}}
+
+
 def report_json(report: Report) -> dict[str, object]:
     """The report as JSON-ready data (cells sorted by tier, then severity)."""
+    totals = report.totals()
     return {
         "policy": report.policy,
         "as_of": utc_iso(report.as_of),
@@ -321,10 +412,11 @@ def report_json(report: Report) -> dict[str, object]:
                 "severity": severity,
                 "tickets": report.ticket_counts[(tier, severity)],
                 **{target: _counts(cell[target]) for target in TARGETS},
+                **_custom_json(report, cell),
             }
             for (tier, severity), cell in sorted(report.cells.items())
         ],
-        "totals": {target: _counts(counts) for target, counts in report.totals().items()},
+        "totals": {**{target: _counts(totals[target]) for target in TARGETS}, **_custom_json(report, totals)},
     }
 
 
