@@ -133,25 +133,38 @@ def _matches(conditions: tuple[Condition, ...], fact: _Fact) -> bool:
     return any(c.kind == fact.kind and (not c.values or fact.name in c.values) for c in conditions)
 
 
+def cycles_of(
+    targets: tuple[CustomTarget, ...], history: TicketHistory, spans: list[PhaseSpan], now: datetime
+) -> dict[str, list[Cycle]]:
+    """Each target's runs of its clock up to `now`, oldest first (the last may still be running).
+
+    One walk over the history serves every target.
+    """
+    found: dict[str, list[Cycle]] = {t.id: [] for t in targets}
+    running: dict[str, datetime | None] = {t.id: None for t in targets}
+    for fact, ticket in _facts(history, spans, now):
+        for target in targets:
+            runs, started = found[target.id], running[target.id]
+            if started is not None:
+                if _matches(target.stop, fact):
+                    runs.append((started, fact.at))
+                    running[target.id] = None
+            elif (target.recurring or not runs) and _matches(target.start, fact):
+                if any(ticket.holds(c) for c in target.stop):
+                    runs.append((fact.at, fact.at))
+                else:
+                    running[target.id] = fact.at
+    for target_id, started in running.items():
+        if started is not None:
+            found[target_id].append((started, None))
+    return found
+
+
 def cycles(
     target: CustomTarget, history: TicketHistory, spans: list[PhaseSpan], now: datetime
 ) -> list[Cycle]:
-    """The runs of `target`'s clock up to `now`, oldest first (the last may still be running)."""
-    found: list[Cycle] = []
-    running: datetime | None = None
-    for fact, ticket in _facts(history, spans, now):
-        if running is not None:
-            if _matches(target.stop, fact):
-                found.append((running, fact.at))
-                running = None
-        elif (target.recurring or not found) and _matches(target.start, fact):
-            if any(ticket.holds(c) for c in target.stop):
-                found.append((fact.at, fact.at))
-            else:
-                running = fact.at
-    if running is not None:
-        found.append((running, None))
-    return found
+    """The runs of one target's clock up to `now` (see `cycles_of`)."""
+    return cycles_of((target,), history, spans, now)[target.id]
 
 
 def not_started(target: CustomTarget) -> TargetState:
@@ -177,11 +190,14 @@ def evaluate_custom(
     policy: Policy, history: TicketHistory, spans: list[PhaseSpan], now: datetime
 ) -> dict[str, TargetState]:
     """Each custom target of the ticket's tier × severity at `now`: its latest cycle's state."""
-    states: dict[str, TargetState] = {}
-    for target in policy.custom_targets_for(history.tier, history.severity):
-        runs = cycles(target, history, spans, now)
-        states[target.id] = cycle_state(policy, target, runs[-1], spans, now) if runs else not_started(target)
-    return states
+    targets = policy.custom_targets_for(history.tier, history.severity)
+    if not targets:
+        return {}
+    runs = cycles_of(targets, history, spans, now)
+    return {
+        t.id: cycle_state(policy, t, runs[t.id][-1], spans, now) if runs[t.id] else not_started(t)
+        for t in targets
+    }
 
 
 def custom_deadlines(

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from app.policy.custom_targets import cycle_state, cycles
+from app.policy.custom_targets import cycle_state, cycles_of
 from app.policy.errors import PolicyError
 from app.policy.history import (
     STATUS_EVENT,
@@ -108,21 +108,21 @@ def _outcome(state: TargetState) -> str:
 
 def _custom_outcomes(policy: Policy, history: TicketHistory, as_of: datetime) -> dict[str, Counter[str]]:
     """Per custom target of the ticket: the outcome of each cycle of its clock at `as_of`."""
-    found: dict[str, Counter[str]] = {}
     targets = policy.custom_targets_for(history.tier, history.severity)
-    spans = phase_spans(history, as_of) if targets else []
-    for target in targets:
-        found[target.id] = Counter(
-            _outcome(cycle_state(policy, target, run, spans, as_of))
-            for run in cycles(target, history, spans, as_of)
-        )
-    return found
+    if not targets:
+        return {}
+    spans = phase_spans(history, as_of)
+    runs = cycles_of(targets, history, spans, as_of)
+    return {
+        t.id: Counter(_outcome(cycle_state(policy, t, run, spans, as_of)) for run in runs[t.id])
+        for t in targets
+    }
 
 
 def replay(policy: Policy, ticket: SimTicket, as_of: datetime) -> TicketOutcome:
     """The outcome of every target of `ticket` under `policy`, read at `as_of`."""
     history = history_for(policy, ticket)
-    final = evaluate(policy, history, as_of)
+    final = evaluate(policy, history, as_of, custom=False)  # custom targets: every cycle, below
     updates: Counter[str] = Counter()
     replies = history.replies
     for n in range(len(replies) - 1):
@@ -130,7 +130,7 @@ def replay(policy: Policy, ticket: SimTicket, as_of: datetime) -> TicketOutcome:
         partial = TicketHistory(
             history.created, history.tier, history.severity, history.phase_changes, replies[: n + 1]
         )
-        state = evaluate(policy, partial, replies[n + 1]).next_update
+        state = evaluate(policy, partial, replies[n + 1], custom=False).next_update
         if state.status == LATE:
             updates["breached"] += 1
         elif state.status in (RUNNING, PAUSED_STATUS):

@@ -184,8 +184,8 @@ def _next_update(
     return target_state(NEXT_UPDATE, policy, cadence, clock, None, closed=False)
 
 
-def evaluate(policy: Policy, history: TicketHistory, now: datetime) -> SlaState:
-    """The SLA state of the ticket with `history` at `now`."""
+def evaluate(policy: Policy, history: TicketHistory, now: datetime, *, custom: bool = True) -> SlaState:
+    """The SLA state of the ticket with `history` at `now` (`custom=False`: skip the custom targets)."""
     if now.utcoffset() is None or history.created.utcoffset() is None:
         raise PolicyError("ticket times need a time zone offset")
     targets = _targets(policy, history.tier, history.severity)
@@ -205,5 +205,5 @@ def evaluate(policy: Policy, history: TicketHistory, now: datetime) -> SlaState:
         next_update=_next_update(policy, targets, history, spans, clock, replies),
         resolution=target_state(RESOLUTION, policy, targets.resolution, clock, closed_at, closed=False),
         pauses=tuple((a, b) for a, b, p in spans if p == PAUSED),
-        custom=evaluate_custom(policy, history, spans, now) if policy.custom_targets else {},
+        custom=evaluate_custom(policy, history, spans, now) if custom and policy.custom_targets else {},
     )
