@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from click.testing import CliRunner
 
 from app.cli import main
 from app.policy.sla import TicketEvent, TicketHistory, deadlines, evaluate
+from app.policy.sla_property import targets_block
 from app.policy.triage import Placement, triage_actions
 from app.schemas.presets import load_preset
 
@@ -145,3 +147,13 @@ def test_the_command_line_prints_the_custom_deadlines() -> None:
         "incident_commander": "2026-11-23T10:35:00Z",
         "post_incident_review": "2026-11-25T14:00:00Z",
     }
+
+
+def test_a_late_first_reply_reads_late_in_the_property() -> None:
+    policy = load_preset("confluence-health-check")
+    history = replace(_sev1_history(), replies=(_z("2026-11-24T11:00:00Z"),))
+    block = targets_block(evaluate(policy, history, _z("2026-11-24T12:00:00Z")))
+    assert (block["firstResponseState"], block["firstResponseLateMinutes"]) == ("late", 60)
+    assert block["firstResponseMetAt"] == "2026-11-24T11:00:00Z" and block["breached"] is True
+    on_time = targets_block(evaluate(policy, _sev1_history(), _z("2026-11-24T12:00:00Z")))
+    assert (on_time["firstResponseState"], on_time["firstResponseLateMinutes"]) == ("on_time", None)
