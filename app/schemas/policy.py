@@ -21,7 +21,6 @@ from app.policy.actions import ACTION_KINDS as REGISTERED_ACTION_KINDS
 from app.policy.errors import PolicyError
 from app.policy.model import (
     BEST_EFFORT,
-    TARGETS,
     Action,
     CalendarSpec,
     EmailDomainRule,
@@ -37,6 +36,13 @@ from app.policy.model import (
     TierTargets,
 )
 from app.schemas import crossref
+from app.schemas.custom_targets import (
+    CustomTargetSchema,
+    NoteSchema,
+    custom_target,
+    dump_custom_target,
+    dump_note,
+)
 from app.schemas.fields import (
     ID_RE,
     DateField,
@@ -319,7 +325,7 @@ class ActionSchema(_Strict):
     on = fields.String(required=True, validate=validate.OneOf(ACTION_EVENTS))
     kind = fields.String(required=True, validate=validate.OneOf(tuple(ACTION_KINDS)))
     params = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
-    targets = fields.List(fields.String(validate=validate.OneOf(TARGETS)), load_default=list)
+    targets = fields.List(fields.String(), load_default=list)  # built-in or custom ids: crossref checks
     severities = fields.List(fields.String(), load_default=list)
     tiers = fields.List(fields.String(), load_default=list)
 
@@ -373,6 +379,8 @@ class PolicySchema(_Strict):
     phases = KeyedMap(PhaseSchema, key_kind="phase id", load_default=dict)
     pre_breach = fields.Nested(PreBreachSchema, load_default=lambda: PreBreach())
     actions = fields.List(fields.Nested(ActionSchema), load_default=list)
+    custom_targets = KeyedMap(CustomTargetSchema, key_kind="target id", load_default=dict)
+    notes = fields.List(fields.Nested(NoteSchema), load_default=list)
 
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> Policy:
@@ -397,6 +405,8 @@ class PolicySchema(_Strict):
             ),
             pre_breach=data["pre_breach"],
             actions=tuple(data["actions"]),
+            custom_targets=tuple(custom_target(tid, t) for tid, t in data["custom_targets"].items()),
+            notes=tuple(data["notes"]),
         )
 
 
@@ -530,6 +540,10 @@ def dump_policy(policy: Policy) -> dict[str, Any]:
             }
             for a in policy.actions
         ]
+    if policy.custom_targets:
+        doc["custom_targets"] = {t.id: dump_custom_target(t) for t in policy.custom_targets}
+    if policy.notes:
+        doc["notes"] = [dump_note(n) for n in policy.notes]
     return doc
 
 

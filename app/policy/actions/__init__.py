@@ -25,6 +25,7 @@ from app.policy.actions.base import (
 )
 from app.policy.intent import Intent
 from app.policy.model import Action, Policy
+from app.policy.triage import TRIAGE_EVENTS
 
 __all__ = [
     "ACTION_EVENTS",
@@ -42,8 +43,8 @@ __all__ = [
     "matching_actions",
 ]
 
-#: When a policy action may run: on a new ticket, before a target breaches, at the breach.
-ACTION_EVENTS = ("created", "pre_breach", "breach")
+#: When a policy action may run: on a new ticket, before a target breaches, at the breach, at triage.
+ACTION_EVENTS = ("created", "pre_breach", "breach", *TRIAGE_EVENTS)
 
 _SKIP = {"base"}
 

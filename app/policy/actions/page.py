@@ -32,5 +32,5 @@ def _build(action: Action, situation: Situation) -> Intent | None:
 
 PAGE = IntentKind("page", _deliver)
 INTENT_KINDS = (PAGE,)
-ACTION_KINDS = (ActionKind("page", {"url": Param(description="the on-call webhook URL")}, _build, PAGE,
+ACTION_KINDS = (ActionKind("page", {"url": Param(required=False, description="the on-call webhook URL (default: the tenant's)")}, _build, PAGE,
                            description="post the ticket to an on-call webhook"),)
