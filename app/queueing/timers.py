@@ -26,6 +26,7 @@ import redis
 from redis.commands.core import Script
 
 from app.policy.model import FIRST_RESPONSE, NEXT_UPDATE, RESOLUTION
+from app.queueing.ordering import ORDERING_META, ticket_key
 from app.queueing.rqjob import LUA_PUSH_JOB, prepare_job
 
 TimerKind = Literal["warn", "breach"]
@@ -311,6 +312,7 @@ class TimerStore:
                 job_func,
                 (t.tenant_key, t.issue_id, t.target, t.kind, t.deadline_ts),
                 timeout=job_timeout,
+                meta={ORDERING_META: ticket_key(t.tenant_key, t.issue_id)},
             )
             keys = [self.claims_key, self.lease_key, *job.keys()]
             self._fire(keys=keys, args=[t.member, t.claim, *job.args()], client=pipe)
