@@ -91,6 +91,8 @@ class TimerPumpMixin:
             client.close()
 
 
+log = logging.getLogger(__name__)
+
 #: Least seconds between two heartbeats of one worker (rq would send one to three per job).
 MIN_HEARTBEAT_INTERVAL = 1.0
 #: Seconds the main thread waits for a free job slot before it sends a heartbeat and waits again.
@@ -134,6 +136,24 @@ class LeanBookkeepingMixin:
         super().handle_execution_ended(job, queue, heartbeat_ttl)  # type: ignore[misc]
 
 
+def _import_job_modules() -> None:
+    """Import the job modules (and through them the Jira door and storage) before the first job.
+
+    Otherwise the first event after a start waits a second or two on imports, and so do the events
+    queued behind it.
+    """
+    import importlib
+
+    from app.queueing.ingest import DEFAULT_EVENT_JOB
+    from app.queueing.timers import DEFAULT_FIRE_JOB
+
+    for path in (DEFAULT_EVENT_JOB, DEFAULT_FIRE_JOB):
+        try:
+            importlib.import_module(path.rsplit(".", 1)[0])
+        except ImportError:  # a worker serving other jobs only (tests): nothing to warm
+            log.debug("job module of %s not importable", path)
+
+
 class ConcurrentJobsMixin:
     """Run up to `job_threads` jobs at once on threads, one ticket's jobs in order (`jobs.lanes`)."""
 
@@ -146,6 +166,7 @@ class ConcurrentJobsMixin:
 
     def work(self, *args: Any, **kwargs: Any) -> bool:
         threads = self.job_threads or Settings.from_env().worker_threads
+        _import_job_modules()
         self._lanes = Lanes(threads, self._run_job)
         self._dispatching = False
         self._cold = False
