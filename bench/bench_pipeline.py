@@ -138,7 +138,8 @@ def summarize(label: str, batch: str, events: int, jobs: int, calls: int, probes
                                                      "cpu_seconds", "jira_calls", "jira_seconds",
                                                      "jira_busy_seconds", "window")}
     return {
-        "config": label, "batch": batch, "events": events, "jobs": jobs, "events_per_s": events / window,
+        "config": label, "batch": batch, "events": events, "jobs": jobs, "jobs_run": sum(p["jobs"] for p in probes),
+        "events_per_s": events / window,
         "jira_per_event": calls / events, "tx_per_event": total["transactions"] / events,
         "statements_per_event": total["statements"] / events, "redis_per_event": total["redis_round_trips"] / events,
         "cpu_ms_per_event": 1000 * total["cpu_seconds"] / events,
@@ -237,17 +238,19 @@ def main() -> None:
 def report(rows: list[dict[str, Any]], postgres: bool, args: argparse.Namespace) -> None:
     print(f"\ndatabase: {'PostgreSQL' if postgres else 'embedded SQLite (WAL)'}; Jira stand-in in its own process, "
           f"{args.latency * 1000:.0f} ms per call; {os.cpu_count()} cores; first job start to last job end")
-    head = (f"{'workers':<20} {'batch':<9} {'ev/s':>6} {'/proc':>6} {'jobs':>5} {'Jira/ev':>7} {'tx/ev':>6} "
+    head = (f"{'workers':<20} {'batch':<9} {'ev/s':>6} {'/proc':>6} {'jobs':>5} {'ran':>5} {'Jira/ev':>7} {'tx/ev':>6} "
             f"{'sql/ev':>6} {'redis/ev':>8} {'cpu ms/ev':>9} {'cpu%':>5} {'Jira%':>6} {'ms/call':>7} {'standin%':>8}")
     print(head)
     for row in rows:
         print(f"{row['config']:<20} {row['batch']:<9} {row['events_per_s']:6.1f} "
-              f"{row['events_per_s'] / row['processes']:6.1f} {row['jobs']:5d} {row['jira_per_event']:7.2f} "
+              f"{row['events_per_s'] / row['processes']:6.1f} {row['jobs']:5d} {row['jobs_run']:5d} "
+              f"{row['jira_per_event']:7.2f} "
               f"{row['tx_per_event']:6.1f} {row['statements_per_event']:6.1f} {row['redis_per_event']:8.1f} "
               f"{row['cpu_ms_per_event']:9.1f} {row['cpu_share']:5.0%} {row['jira_busy_share']:6.0%} "
               f"{row['jira_ms_per_call']:7.1f} {row['standin_cpu_share']:8.0%}")
-    print("cpu% = worker CPU / wall per process (its overhead); Jira% = wall share with a Jira call in flight; "
-          "ms/call = Jira call as the worker saw it; standin% = the stand-in's CPU, of one core")
+    print("jobs = queued before the drain, ran = jobs performed (echoes of the app's writes that reached the queue "
+          "included); cpu% = worker CPU / wall per process (its overhead); Jira% = wall share with a Jira call in "
+          "flight; ms/call = Jira call as the worker saw it; standin% = the stand-in's CPU, of one core")
     single = {(r["config"], r["batch"]): r["events_per_s"] for r in rows}
     configs = list(dict.fromkeys(r["config"] for r in rows))
     for batch, goal in GOALS.items():

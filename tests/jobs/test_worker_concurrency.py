@@ -126,3 +126,20 @@ def test_jobs_without_an_ordering_key_in_meta_are_keyed_by_their_arguments(r: re
     assert ordering_key(event, r) == ordering_key(timer, r) == ticket_key("tenant:a", "10042")
     assert ordering_key(other, r) is None
     assert ordering_key(queue.enqueue("jobs.events.process_event", "tenant:a", "gone"), r) is None
+
+
+def test_finished_jobs_leave_rqs_registries_as_rq_would_and_release_dependents(
+    r: redis.Redis, redis_url: str, tmp_path: Path
+) -> None:
+    queue = Queue(QUEUE, connection=r)
+    first = _enqueue(queue, "A", 0, 0.0)
+    then = queue.enqueue(STEP, "A", 1, 0.0, depends_on=first)  # rq's own dependency release still works
+    proc = _worker(redis_url, tmp_path, "--burst")
+    assert proc.wait(60) == 0, (tmp_path / "worker.log").read_text()
+    assert [n for _, n, _, _ in _steps(r)] == [0, 1]
+    for job in (first, then):
+        fetched = Job.fetch(job.id, connection=r)
+        assert fetched.get_status() == JobStatus.FINISHED and fetched.return_value() in (0, 1)
+        assert 0 < r.ttl(fetched.key) <= 500  # kept for rq's default result_ttl, then gone
+    assert set(queue.finished_job_registry.get_job_ids()) == {first.id, then.id}
+    assert queue.started_job_registry.count == 0 and queue.count == 0
