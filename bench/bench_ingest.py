@@ -12,7 +12,8 @@ and a fresh `X-Atlassian-Webhook-Identifier`, for `--seconds` after a warm-up. T
 - `python`: client threads in two processes (bounded at `--max-requests`).
 
 On a machine with two or more cores the server is pinned to core 0 (`taskset`) and the load to
-core 1, so they do not compete for one core (`--no-pin` to leave both to the scheduler).
+core 1 (with the embedded Redis), so they do not compete for one core (`--no-pin` to leave them to the
+scheduler).
 
 - tierwise: `POST /webhooks/jira` of the real app (JWT + qsh verified with the tenant's secret from
   its in-process cache, body checked, dedupe + body + rq job in one Redis round trip);
@@ -226,7 +227,8 @@ def main() -> None:
     server_cpus, load_cpus = ({cores[0]}, set(cores[1:])) if pinned else (None, None)
 
     work = Path(tempfile.mkdtemp(prefix="tw-bench-ingest-"))
-    with bench_redis(args.redis_url) as (r, url):
+    # The embedded Redis runs beside the load, so the server's core serves gunicorn alone.
+    with bench_redis(args.redis_url, cpus=load_cpus) as (r, url):
         try:
             port = _free_port()
             env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL"}}
