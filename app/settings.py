@@ -43,6 +43,7 @@ class Settings:
     log_level: str = "INFO"
     queue_name: str = "tierwise"
     port: int = 5000
+    worker_threads: int = 8
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -68,6 +69,7 @@ class Settings:
             log_level=(e.get("LOG_LEVEL") or "INFO").upper(),
             queue_name=e.get("TIERWISE_QUEUE") or "tierwise",
             port=port,
+            worker_threads=max(1, int(e.get("TIERWISE_WORKER_THREADS") or 8)),
         )
 
     @property

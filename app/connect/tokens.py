@@ -11,13 +11,18 @@ Time is passed in (`now`), never read here. Tokens and secrets are never logged 
 
 from __future__ import annotations
 
+import binascii
 import hmac
+import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 from urllib.parse import SplitResult, urlsplit
 
 import jwt
+from jwt.algorithms import HMACAlgorithm
+from jwt.utils import base64url_decode, base64url_encode
 
 from app.connect.errors import (
     AuthError,
@@ -125,16 +130,6 @@ def _header(token: str) -> dict[str, Any]:
         raise MalformedToken("the token is not a well-formed JWT") from exc
 
 
-def _unverified_claims(token: str) -> dict[str, Any]:
-    try:
-        claims = jwt.decode(token, options={"verify_signature": False})
-    except jwt.PyJWTError as exc:
-        raise MalformedToken("the token is not a well-formed JWT") from exc
-    if not isinstance(claims, dict):
-        raise MalformedToken("the token's claims are not an object")
-    return claims
-
-
 def _decode(token: str, key: Any, algorithms: list[str]) -> dict[str, Any]:
     try:
         return jwt.decode(token, key, algorithms=algorithms, options=_DECODE_OPTIONS)
@@ -222,17 +217,86 @@ def verify_install_token(
     return claims
 
 
+_HS256 = HMACAlgorithm(HMACAlgorithm.SHA256)
+
+
+@dataclass(frozen=True)
+class _Compact:
+    """A JWS compact token split and decoded once: header, payload, and what the signature covers."""
+
+    header: dict[str, Any]
+    payload: bytes
+    signing_input: bytes
+    signature: bytes
+
+    def claims(self) -> dict[str, Any]:
+        """The payload as a JSON object (MalformedToken otherwise)."""
+        try:
+            claims = json.loads(self.payload)
+        except (ValueError, RecursionError) as exc:
+            raise MalformedToken("the token is not a well-formed JWT") from exc
+        if not isinstance(claims, dict):
+            raise MalformedToken("the token's claims are not an object")
+        return claims
+
+
+_BASE64URL = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def _segment(part: bytes) -> bytes:
+    """One base64url segment, as strictly as PyJWT reads it (no junk, canonical, at most '==' padding)."""
+    stripped = part.rstrip(b"=")
+    padding = len(part) - len(stripped)
+    if padding > 2 or (padding and len(part) % 4) or len(stripped) % 4 == 1 or not _BASE64URL.issuperset(stripped):
+        raise ValueError("not base64url")
+    decoded = base64url_decode(stripped)
+    if base64url_encode(decoded) != stripped:
+        raise ValueError("not canonical base64url")
+    return decoded
+
+
+def _split(token: str) -> _Compact:
+    """Decode a compact JWT's parts once (nothing is trusted until `_hs256_verifies`)."""
+    try:
+        raw = token.encode("utf-8")
+        signing_input, signature_part = raw.rsplit(b".", 1)
+        header_part, payload_part = signing_input.split(b".", 1)
+        header = json.loads(_segment(header_part))
+        payload = _segment(payload_part)
+        signature = _segment(signature_part)
+    except (ValueError, RecursionError, binascii.Error) as exc:
+        raise MalformedToken("the token is not a well-formed JWT") from exc
+    if not isinstance(header, dict):
+        raise MalformedToken("the token is not a well-formed JWT")
+    if "crit" in header or header.get("b64") is False:  # JWS extensions we do not implement: refuse
+        raise MalformedToken("the token uses JWS extensions Tierwise does not accept")
+    return _Compact(header, payload, signing_input, signature)
+
+
+def _hs256_verifies(token: _Compact, secret: str) -> bool:
+    """PyJWT's HS256 check (constant-time compare) of the token's signature with `secret`."""
+    return bool(_HS256.verify(token.signing_input, _HS256.prepare_key(secret), token.signature))
+
+
 def _verify_shared_secret(
     token: str, tenant_lookup: Callable[[str], T | None], now: datetime, accept_uninstalled: bool = False
 ) -> tuple[T, dict[str, Any]]:
-    header = _header(token)
-    _check_algorithm(header, SHARED_SECRET_ALGORITHMS)
+    # One decode of the token for the algorithm, the issuer and the signature (PyJWT's own
+    # `decode` would parse it again for each of the three).
+    parsed = _split(token)
+    _check_algorithm(parsed.header, SHARED_SECRET_ALGORITHMS)
     # The issuer only chooses which secret to try; nothing is trusted before the signature verifies.
-    issuer = _issuer(_unverified_claims(token))
+    claims = parsed.claims()
+    issuer = _issuer(claims)
     tenant = tenant_lookup(issuer)
     if tenant is None or not tenant.shared_secret or (tenant.state == "uninstalled" and not accept_uninstalled):
         raise UnknownTenant("the token's issuer is not an installed tenant")
-    claims = _decode(token, tenant.shared_secret, SHARED_SECRET_ALGORITHMS)
+    try:
+        verified = _hs256_verifies(parsed, tenant.shared_secret)
+    except jwt.PyJWTError as exc:  # e.g. a secret that looks like a PEM key: never used as an HMAC key
+        raise BadSignature("the token's signature does not verify") from exc
+    if not verified:
+        raise BadSignature("the token's signature does not verify")
     _check_times(claims, now)
     return tenant, claims
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from http.cookiejar import DefaultCookiePolicy
 from urllib.parse import urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 
 from app.connect.qsh import qsh_for_url
@@ -15,6 +17,8 @@ from app.jira.errors import JiraRefused
 
 #: Lifetime of each outbound token (Atlassian recommends short-lived tokens; 3 minutes).
 TOKEN_TTL_SECONDS = 180
+#: Open connections a session keeps per host: one per job thread of a worker, with room to spare.
+POOL_CONNECTIONS = 16
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -92,7 +96,11 @@ class BearerAuth(AuthBase):
 
 
 class SiteSession(requests.Session):
-    """A session that follows redirects only within the site, re-signing each hop afresh."""
+    """A keep-alive session that follows redirects only within the site, re-signing each hop afresh.
+
+    No retries (`max_retries=0`: the queue retries, with fresh tokens) and no cookies (a session
+    shared by job threads carries no state from one call to the next).
+    """
 
     def __init__(self, auth: ConnectJwtAuth | BearerAuth) -> None:
         super().__init__()
@@ -100,6 +108,16 @@ class SiteSession(requests.Session):
         self.max_redirects = 5
         self._site_auth = auth
         self._base_url = auth.base_url
+        self.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+        for prefix in ("https://", "http://"):
+            self.mount(prefix, HTTPAdapter(pool_connections=1, pool_maxsize=POOL_CONNECTIONS, max_retries=0))
+
+    def use(self, auth: ConnectJwtAuth | BearerAuth) -> None:
+        """Sign from now on with `auth` (a newer Forge system token for the same API base)."""
+        if auth.base_url != self._base_url:
+            raise JiraRefused("a session stays on the site it was made for")
+        self.auth = auth
+        self._site_auth = auth
 
     def get_redirect_target(self, resp: requests.Response) -> str | None:
         target = super().get_redirect_target(resp)

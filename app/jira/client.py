@@ -4,13 +4,21 @@ Built on `atlassian.Jira` (atlassian-python-api) over a `SiteSession` that signs
 with a fresh Connect JWT (or a Forge system token) and never leaves the tenant's site. The
 library's own retries are off: retries belong to the queue, which retries with a fresh token.
 Every failure becomes one of the exceptions in `app.jira.errors`.
+
+`client_for` keeps one gateway per tenant per process (at most `GATEWAY_CACHE_SIZE`, least recently
+used dropped), so its HTTP connections stay open between jobs (keep-alive: no TCP or TLS handshake
+per job); only the signing is per request. Job threads share it (requests' connection pool is
+thread-safe; the session keeps no cookies, so no state passes between calls).
 """
 
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import logging
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -39,6 +47,8 @@ REQUEST_TIMEOUT_SECONDS = 20
 MAX_OPTION_PAGES = 20
 #: Entity property JSM reads to decide whether a platform-API comment is internal.
 INTERNAL_COMMENT_PROPERTY = "sd.public.comment"
+#: Tenants whose gateway (with its open connections) one process keeps.
+GATEWAY_CACHE_SIZE = 256
 
 log = logging.getLogger(__name__)
 
@@ -254,19 +264,54 @@ class JiraGateway:
         return self._call("GET", "rest/api/3/myself")  # type: ignore[no-any-return]
 
 
+_gateways: OrderedDict[tuple[str, ...], JiraGateway] = OrderedDict()
+_gateways_lock = threading.Lock()
+
+
+def _cached_gateway(key: tuple[str, ...], build: Callable[[], JiraGateway]) -> JiraGateway:
+    with _gateways_lock:
+        gateway = _gateways.get(key)
+        if gateway is not None:
+            _gateways.move_to_end(key)
+            return gateway
+    gateway = build()
+    with _gateways_lock:
+        gateway = _gateways.setdefault(key, gateway)
+        _gateways.move_to_end(key)
+        while len(_gateways) > GATEWAY_CACHE_SIZE:
+            _, dropped = _gateways.popitem(last=False)
+            dropped.session.close()
+    return gateway
+
+
+def forget_gateways(*, close: bool = True) -> None:
+    """Drop every kept gateway, closing its connections (`close=False` in a forked child: they are the parent's)."""
+    with _gateways_lock:
+        while _gateways:
+            _, gateway = _gateways.popitem()
+            if close:
+                gateway.session.close()
+
+
 def client_for(tenant: Tenant, settings: Settings, *, system_token: Any = None) -> JiraGateway:
     """The gateway for a tenant: Connect JWT with its shared secret, or a Forge system token.
 
-    `system_token` is an `app.forge.system_token.SystemToken` (required for Forge tenants).
+    `system_token` is an `app.forge.system_token.SystemToken` (required for Forge tenants). The
+    gateway is the process's one for that tenant and site: a new shared secret (reinstall) or API
+    base gets a new one; a Forge gateway sends the token given here from now on.
     """
     if tenant.platform == "forge":
         if system_token is None:
             raise JiraAuthError(f"no system token for Forge tenant {tenant.client_key}")
-        return JiraGateway(
-            system_token.api_base_url,
-            BearerAuth(authorization=system_token.authorization, base_url=system_token.api_base_url),
-        )
-    if not tenant.shared_secret:
+        base = system_token.api_base_url
+        bearer = BearerAuth(authorization=system_token.authorization, base_url=base)
+        gateway = _cached_gateway(("forge", tenant.client_key, base), lambda: JiraGateway(base, bearer))
+        gateway.session.use(bearer)
+        return gateway
+    secret = tenant.shared_secret
+    if not secret:
         raise JiraAuthError(f"tenant {tenant.client_key} has no shared secret")
-    auth = ConnectJwtAuth(app_key=settings.app_key, shared_secret=tenant.shared_secret, base_url=tenant.base_url)
-    return JiraGateway(tenant.base_url, auth)
+    # The secret's digest, not the secret, names the entry: a reinstall's new secret is a new gateway.
+    key = ("connect", tenant.client_key, tenant.base_url, settings.app_key, hashlib.sha256(secret.encode()).hexdigest())
+    return _cached_gateway(key, lambda: JiraGateway(tenant.base_url, ConnectJwtAuth(
+        app_key=settings.app_key, shared_secret=secret, base_url=tenant.base_url)))

@@ -1,7 +1,10 @@
 """The Redis side of the event pipeline: webhook ingest and SLA timers (no Flask, no Jira).
 
 The web layer calls ``ingest_event``; the worker runs a ``TimerPump``; SLA jobs schedule and cancel
-timers through ``TimerStore``. Jobs are named by dotted path, so nothing here imports ``jobs``.
+timers through ``TimerStore``. Every job about a ticket carries that ticket's ordering key
+(``ordering``), so a worker runs one ticket's jobs in order. The scripts write rq 3.0's own job format
+(``rqjob``; rq is pinned and ``tests/queueing/test_rq_contract.py`` checks every key and field). Jobs
+are named by dotted path, so nothing here imports ``jobs``.
 """
 
 from app.queueing.ingest import delete_event, event_key, ingest_event, load_event

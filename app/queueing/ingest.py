@@ -11,6 +11,7 @@ import redis
 from redis.commands.core import Script
 
 from app.keys import DELIVERY_KEY_PREFIX, EVENT_KEY_PREFIX, PROCESS_EVENT_JOB, delivery_key, event_key
+from app.queueing.ordering import ORDERING_META, issue_id_of, ticket_key
 from app.queueing.rqjob import LUA_PUSH_JOB, prepare_job
 
 __all__ = ["DELIVERY_KEY_PREFIX", "EVENT_KEY_PREFIX", "delete_event", "delivery_key", "event_key", "ingest_event",
@@ -60,6 +61,7 @@ def ingest_event(
     job_timeout: int | None = None,
     result_ttl: int | None = None,
     failure_ttl: int | None = None,
+    issue_id: str | None = None,
 ) -> bool:
     """Enqueue ``job_func(tenant_key, event_id)`` for a webhook event unless its delivery was seen.
 
@@ -68,9 +70,15 @@ def ingest_event(
     enqueued. The event body is stored under ``event_key(event_id)`` (the job's id too), the job is
     written exactly as rq's ``Queue.enqueue`` writes it, and the dedupe check, the body and the job
     go in one atomic EVALSHA. Raises ``redis.RedisError`` when Redis is unreachable, so the web
-    handler can answer 5xx and Jira retries.
+    handler can answer 5xx and Jira retries. The job's ordering key (``app.queueing.ordering``)
+    names the event's issue: ``issue_id`` when given (a handler that parsed the body), else the
+    issue of a dict ``event``.
     """
-    body = event if isinstance(event, bytes) else json.dumps(event, separators=(",", ":")).encode()
+    if isinstance(event, bytes):
+        body = event
+    else:
+        body = json.dumps(event, separators=(",", ":")).encode()
+        issue_id = issue_id or issue_id_of(event)
     event_id = str(uuid.uuid4())
     job = prepare_job(
         redis,
@@ -81,6 +89,7 @@ def ingest_event(
         timeout=job_timeout,
         result_ttl=result_ttl,
         failure_ttl=failure_ttl,
+        meta={ORDERING_META: ticket_key(tenant_key, issue_id)} if issue_id else None,
     )
     keys = [*job.keys(), event_key(event_id)]
     if delivery_id:

@@ -61,6 +61,7 @@ def prepare_job(
     timeout: int | None = None,
     result_ttl: int | None = None,
     failure_ttl: int | None = None,
+    meta: dict[str, Any] | None = None,
 ) -> PreparedJob:
     """Create the job ``Queue(queue_name).enqueue(func, *args)`` would write, without writing it."""
     queue = Queue(queue_name, connection=connection)
@@ -72,6 +73,7 @@ def prepare_job(
         failure_ttl=failure_ttl,
         job_id=job_id or str(uuid.uuid4()),
         status=JobStatus.QUEUED,
+        meta=meta,
     )
     # What Queue._prepare_for_queue sets before saving (redis_server_version is not part of the hash).
     job.origin = queue.name

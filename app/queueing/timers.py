@@ -27,6 +27,7 @@ from redis.commands.core import Script
 from app.keys import FIRE_TIMER_JOB, NAMESPACE
 from app.policy.model import FIRST_RESPONSE, NEXT_UPDATE, RESOLUTION
 from app.policy.timefmt import timer_instant
+from app.queueing.ordering import ORDERING_META, ticket_key
 from app.queueing.rqjob import LUA_PUSH_JOB, prepare_job
 
 TimerKind = Literal["warn", "breach"]
@@ -305,6 +306,7 @@ class TimerStore:
                 job_func,
                 (t.tenant_key, t.issue_id, t.target, t.kind, t.deadline_ts),
                 timeout=job_timeout,
+                meta={ORDERING_META: ticket_key(t.tenant_key, t.issue_id)},
             )
             keys = [self.claims_key, self.lease_key, *job.keys()]
             self._fire(keys=keys, args=[t.member, t.claim, *job.args()], client=pipe)

@@ -1,9 +1,21 @@
-"""The database engine, sessions and migrations (SQLite and PostgreSQL through psycopg 3)."""
+"""The database engine, sessions and migrations (SQLite and PostgreSQL through psycopg 3).
+
+Pools are sized for a worker's job threads (`POOL_SIZE`). No ping on every checkout (on
+PostgreSQL that was a round trip per transaction): a connection is pinged only when it sat idle
+in the pool for `IDLE_PING_SECONDS` (a server restart or an idle timeout may have dropped it; a
+dead one is replaced before the transaction starts), and recycled after `POOL_RECYCLE_SECONDS`.
+A connection that drops while in use fails its transaction, and SQLAlchemy then replaces every
+pooled connection that is older. SQLite transactions begin with ``BEGIN IMMEDIATE``: a deferred
+transaction that reads and then writes fails at once with "database is locked" when another thread
+or process wrote in between (WAL cannot upgrade a stale read snapshot, and the busy timeout does
+not apply); taking the write lock up front makes it wait its turn instead.
+"""
 
 from __future__ import annotations
 
 import fcntl
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +29,13 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent.parent / "migrations"
 PG_CONNECT_TIMEOUT = 5
 #: Seconds SQLite waits on a lock held by another process (web and worker share the file).
 SQLITE_BUSY_TIMEOUT = 15
+#: Connections kept open per process (a worker's job threads, its timer pump, web threads), and extra ones allowed.
+POOL_SIZE = 10
+POOL_OVERFLOW = 10
+#: Seconds a pooled connection may sit idle before its next checkout pings it first.
+IDLE_PING_SECONDS = 30.0
+#: Seconds after which a PostgreSQL connection is closed and replaced (ahead of server and proxy idle limits).
+POOL_RECYCLE_SECONDS = 1800
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +49,29 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # commit costs ~0.1 ms instead of ~8 ms with FULL; a ticket event makes several commits.
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    # No implicit BEGIN from the driver: the "begin" listener below says how a transaction begins.
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _stamp_checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    idle_since = record.info.get("idle_since")
+    if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+        return
+    try:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SELECT 1")
+        cursor.close()
+    except Exception as exc:  # noqa: BLE001 - any failure means this connection is gone
+        # DisconnectionError makes the pool discard it and check out another (SQLAlchemy retries 3 times).
+        raise sa.exc.DisconnectionError("idle connection dropped") from exc
 
 
 def make_engine(url: str) -> Engine:
@@ -38,12 +80,19 @@ def make_engine(url: str) -> Engine:
         db_path = sa.engine.make_url(url).database
         if db_path and db_path != ":memory:":
             Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT})
+        memory = db_path in (None, "", ":memory:")
+        pool: dict[str, Any] = {} if memory else {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW}
+        engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT}, **pool)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
+        sa.event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return sa.create_engine(
-        url, pool_pre_ping=True, connect_args={"connect_timeout": PG_CONNECT_TIMEOUT}
+    engine = sa.create_engine(
+        url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_recycle=POOL_RECYCLE_SECONDS,
+        connect_args={"connect_timeout": PG_CONNECT_TIMEOUT},
     )
+    sa.event.listen(engine, "checkin", _stamp_checkin)
+    sa.event.listen(engine, "checkout", _ping_if_idle)
+    return engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

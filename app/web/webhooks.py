@@ -26,6 +26,7 @@ from app.connect.tokens import extract_token, verify_request_token
 from app.keys import app_account_key
 from app.policy.events import body_actor, is_app_echo
 from app.queueing.ingest import ingest_event
+from app.queueing.ordering import issue_id_of
 from app.ttl_cache import TtlCache
 from app.web.errors import BadBody, error_body
 from app.web.services import services
@@ -114,7 +115,9 @@ def jira_webhook() -> ResponseReturnValue:
     try:
         if own_echo(svc.redis, tenant.client_key, event):
             return "", 204
-        ingest_event(svc.redis, svc.settings.queue_name, tenant.client_key, request.headers.get(DELIVERY_HEADER), raw)
+        # The raw body is stored as sent (no re-encoding); the parsed issue id orders the ticket's jobs.
+        ingest_event(svc.redis, svc.settings.queue_name, tenant.client_key, request.headers.get(DELIVERY_HEADER), raw,
+                     issue_id=issue_id_of(event))
     except redis.RedisError:
         log.warning("webhook for %s not queued: Redis unavailable", tenant.client_key, exc_info=True)
         return jsonify(error_body("queue_unavailable", "the event could not be queued; retry later")), 503

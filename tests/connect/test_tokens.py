@@ -154,6 +154,89 @@ def test_request_token_refusals(token_kw: dict[str, Any], verify_kw: dict[str, A
     assert code_of(exc) == code
 
 
+def test_a_request_token_is_decoded_once_not_by_pyjwt_three_times(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_a: Any, **_k: Any) -> Any:
+        raise AssertionError("the token was parsed again")
+
+    monkeypatch.setattr(jwt, "decode", refuse)
+    monkeypatch.setattr(jwt, "get_unverified_header", refuse)
+    tenant, claims = verify_request(request_token())
+    assert tenant.client_key == CLIENT and claims["iss"] == CLIENT
+
+
+def _forge(header: dict[str, Any], claims: dict[str, Any], secret: str = SECRET) -> str:
+    import base64
+    import hashlib
+    import hmac
+    import json
+
+    def part(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    signing_input = f"{part(json.dumps(header).encode())}.{part(json.dumps(claims).encode())}"
+    signature = hmac.new(secret.encode(), signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{part(signature)}"
+
+
+@pytest.mark.parametrize(
+    ("token", "code"),
+    [
+        ("not-a-jwt", "malformed_token"),
+        ("a.b", "malformed_token"),
+        ("e30.e30.!!!", "malformed_token"),
+        ("ünïcode.e30.e30", "malformed_token"),
+        (_forge({"alg": "HS256", "typ": "JWT"}, ["not", "an", "object"]), "malformed_token"),  # type: ignore[arg-type]
+        (_forge({"alg": "HS256", "crit": ["exp"], "exp": 1}, {"iss": CLIENT}), "malformed_token"),
+        (_forge({"alg": "HS256"}, {"iss": CLIENT, "iat": 0, "exp": 1, "qsh": "x"}, secret="wrong"), "bad_signature"),
+        (_forge({"alg": "none"}, {"iss": CLIENT}), "bad_algorithm"),
+    ],
+)
+def test_malformed_and_forged_request_tokens_are_refused(token: str, code: str) -> None:
+    with pytest.raises(AuthError) as exc:
+        verify_request(token)
+    assert code_of(exc) == code
+
+
+def test_the_single_decode_accepts_exactly_what_pyjwt_accepts() -> None:
+    """Mutated tokens (characters changed, dropped, added): refused iff PyJWT's own decode refuses them."""
+    import random
+    import string
+
+    rng = random.Random(16)
+    good = request_token()
+    alphabet = string.ascii_letters + string.digits + "-_.=!~ü"
+    for _ in range(1500):
+        chars = list(good)
+        for _ in range(rng.randint(1, 3)):
+            pos, roll = rng.randrange(len(chars)), rng.random()
+            if roll < 0.4:
+                chars[pos] = rng.choice(alphabet)
+            elif roll < 0.7:
+                del chars[pos]
+            else:
+                chars.insert(pos, rng.choice(alphabet))
+        token = "".join(chars)
+        try:
+            jwt.decode(token, SECRET, algorithms=["HS256"], options={"verify_exp": False, "verify_iat": False})
+            pyjwt_accepts = True
+        except jwt.PyJWTError:
+            pyjwt_accepts = False
+        try:
+            verify_request(token)
+            ours = True
+        except AuthError:
+            ours = False
+        # PyJWT checks no qsh, so a token it accepts may still be refused here — never the reverse.
+        assert not ours or pyjwt_accepts, token
+
+
+def test_a_hand_made_token_with_the_right_secret_verifies_like_a_minted_one() -> None:
+    claims = {"iss": CLIENT, "iat": int(NOW.timestamp()), "exp": int(NOW.timestamp()) + 60,
+              "qsh": query_string_hash("POST", "/webhooks/jira", "user_id=u1")}
+    tenant, seen = verify_request(_forge({"alg": "HS256", "typ": "JWT"}, claims))
+    assert tenant.client_key == CLIENT and seen == claims
+
+
 def test_request_token_signed_rs256_is_refused(rsa_key: rsa.RSAPrivateKey) -> None:
     token = jwt.encode({"iss": CLIENT, "iat": int(NOW.timestamp()), "exp": int(NOW.timestamp()) + 60,
                         "qsh": query_string_hash("POST", "/webhooks/jira", "user_id=u1")}, rsa_key, algorithm="RS256")

@@ -11,7 +11,7 @@ from atlassian_jwt.url_utils import hash_url
 from tiny_jira import Answer, TinyJira
 
 from app.jira.auth import ConnectJwtAuth
-from app.jira.client import JiraGateway, client_for, parse_retry_after
+from app.jira.client import JiraGateway, client_for, forget_gateways, parse_retry_after
 from app.jira.errors import (
     JiraAuthError,
     JiraBadRequest,
@@ -211,3 +211,34 @@ def test_forge_tenants_use_the_system_token_on_its_api_base_only(tiny_jira: Tiny
     assert tiny_jira.seen[0].path == "/ex/jira/cloud-1/rest/api/3/myself"
     with pytest.raises(JiraRefused):
         gateway.session.get(tiny_jira.origin + "/elsewhere")
+
+
+def test_one_gateway_per_tenant_keeps_its_connection_and_signs_each_request_afresh() -> None:
+    site = TinyJira(keep_alive=True)
+    try:
+        tenant, settings = _tenant(site.origin, SECRET), Settings()
+        first = client_for(tenant, settings)
+        assert client_for(tenant, settings) is first  # the next job gets the same gateway
+        for _ in range(3):
+            client_for(tenant, settings).myself()
+        assert len({seen.client_port for seen in site.seen}) == 1  # one TCP connection for all three
+        assert all(_claims(seen)["qsh"] for seen in site.seen)  # each one signed (and verifying)
+        # A reinstall's new shared secret is a new gateway, signing with the new secret.
+        reinstalled = _tenant(site.origin, "another-shared-secret-0123456789")
+        assert client_for(reinstalled, settings) is not first
+    finally:
+        forget_gateways()
+        site.close()
+
+
+def test_a_forge_gateway_sends_the_newest_system_token(tiny_jira: TinyJira) -> None:
+    from app.forge.system_token import SystemToken
+
+    base = tiny_jira.origin + "/ex/jira/cloud-1"
+    tenant = _tenant(tiny_jira.origin, None, "forge")
+    old = SystemToken("ari:cloud:ecosystem::installation/x", "old-token", datetime(2030, 1, 1, tzinfo=UTC), base)
+    new = SystemToken("ari:cloud:ecosystem::installation/x", "new-token", datetime(2030, 1, 2, tzinfo=UTC), base)
+    client_for(tenant, Settings(), system_token=old).myself()
+    client_for(tenant, Settings(), system_token=new).myself()
+    assert [s.headers["Authorization"] for s in tiny_jira.seen] == ["Bearer old-token", "Bearer new-token"]
+    forget_gateways()

@@ -18,6 +18,7 @@ class Seen:
     headers: dict[str, str]
     body: Any
     raw: bytes = b""
+    client_port: int = 0  # the TCP connection the request came on
 
 
 @dataclass
@@ -30,18 +31,20 @@ class Answer:
 class TinyJira:
     """Answers `answers[(method, path)]` (default 200 `{}`) and records what it was sent."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, keep_alive: bool = False) -> None:
         self.seen: list[Seen] = []
         self.answers: dict[tuple[str, str], Answer] = {}
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"  # 1.1: connections stay open
+
             def _serve(self) -> None:
                 parts = urlsplit(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 stub.seen.append(Seen(self.command, parts.path, parts.query, dict(self.headers.items()),
-                                      json.loads(raw) if raw else None, raw))
+                                      json.loads(raw) if raw else None, raw, self.client_address[1]))
                 answer = stub.answers.get((self.command, parts.path), Answer(body={}))
                 payload = b"" if answer.body is None else json.dumps(answer.body).encode()
                 self.send_response(answer.status)

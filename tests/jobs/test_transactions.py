@@ -42,8 +42,9 @@ def counting(engine: Engine) -> Iterator[Counts]:
     def rollback(_conn: object) -> None:
         counts.rollbacks += 1
 
-    def statement(*_: object) -> None:
-        counts.statements += 1
+    def statement(_conn: object, _cursor: object, sql: str, *_: object) -> None:
+        if not sql.lstrip().upper().startswith("BEGIN"):  # SQLite's BEGIN IMMEDIATE: counted as a transaction
+            counts.statements += 1
 
     hooks = [("begin", begin), ("commit", commit), ("rollback", rollback), ("before_cursor_execute", statement)]
     for name, fn in hooks:

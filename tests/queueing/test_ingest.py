@@ -13,6 +13,7 @@ from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry
 
 from app.queueing.ingest import event_key, ingest_event, load_event
+from app.queueing.ordering import ORDERING_META, ticket_key
 
 RECORD = "queueing_jobfuncs.record_event"
 EXPLODE = "queueing_jobfuncs.explode"
@@ -74,7 +75,8 @@ def test_concurrent_redeliveries_enqueue_once(r: redis.Redis) -> None:
 
 def test_the_job_looks_to_rq_as_if_rq_had_enqueued_it(r: redis.Redis) -> None:
     queue = Queue(QUEUE, connection=r)
-    reference = queue.enqueue(RECORD, "tenant-a", "some-event")
+    # rq's own enqueue of the same job: it carries the ordering key of the event's issue in its meta.
+    reference = queue.enqueue(RECORD, "tenant-a", "some-event", meta={ORDERING_META: ticket_key("tenant-a", "10001")})
     assert ingest_event(r, QUEUE, "tenant-a", "d-1", _event(), job_func=RECORD, result_ttl=60)
 
     assert queue.count == 2
@@ -89,6 +91,7 @@ def test_the_job_looks_to_rq_as_if_rq_had_enqueued_it(r: redis.Redis) -> None:
     assert r.ttl(ours.key) == r.ttl(reference.key) == -1  # no expiry until a worker finishes it
     assert [q.name for q in Queue.all(connection=r)] == [QUEUE]
     assert load_event(r, ours.id) == _event()
+    assert ours.meta == reference.meta == {ORDERING_META: ticket_key("tenant-a", "10001")}
     assert 0 < r.ttl(event_key(ours.id)) <= 7 * 24 * 3600
 
 
