@@ -40,7 +40,7 @@ export function lookOf(t) {
 function StateLozenge({ t, look, countdown }) {
   const { appearance, Icon, word, bold } = LOOKS[look];
   return (
-    <span className="tw-state" data-state={look === "urgent" ? "due_soon" : t.state} data-look={look} data-warning={t.warning || undefined}>
+    <span className="tw-state" data-state={look === "urgent" || look === "due_soon" ? "due_soon" : t.state} data-look={look} data-warning={t.warning || undefined}>
       <Lozenge appearance={appearance} isBold={!!bold} maxWidth={320}>
         <span className="tw-lozenge-content">
           <span aria-hidden="true" className="tw-state-icon"><Icon label="" size="small" color="currentColor" /></span>
