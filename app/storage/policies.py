@@ -46,6 +46,15 @@ class SettingsError(ValueError):
         super().__init__("; ".join(f"{p}: {m}" for p, m in errors))
 
 
+class PolicyConflict(Exception):
+    """A save based on an older version than the active one (another admin saved in between)."""
+
+    def __init__(self, base: int, current: PolicyVersion) -> None:
+        self.base = base
+        self.current = current
+        super().__init__(f"based on version {base}, but version {current.number} is active")
+
+
 @dataclass(frozen=True)
 class PolicyVersion:
     """One saved policy of a tenant. `id` None and `number` 0: the built-in default (never saved)."""
@@ -172,9 +181,13 @@ class PolicyStore:
 
     def save(
         self, tenant_key: str, document: Mapping[str, Any], created_by: str | None, note: str = "",
-        *, at: datetime | None = None,
+        *, at: datetime | None = None, base: int | None = None,
     ) -> PolicyVersion:
-        """Validate `document` (PolicyDocumentError) and store it as the tenant's next version."""
+        """Validate `document` (PolicyDocumentError) and store it as the tenant's next version.
+
+        `base`: the version number the document was edited from (0: the built-in default); when another
+        version became active since, nothing is saved and PolicyConflict names it. None: no check.
+        """
         load_policy(document)
         doc = copy.deepcopy(dict(document))
         now = at or datetime.now(UTC)
@@ -186,6 +199,10 @@ class PolicyStore:
                             PolicyVersionRow.client_key == tenant_key
                         )
                     )
+                    if base is not None and (top or 0) != base:
+                        current = session.scalars(sa.select(PolicyVersionRow).where(
+                            PolicyVersionRow.client_key == tenant_key, PolicyVersionRow.number == top)).one()
+                        raise PolicyConflict(base, _to_version(current))
                     row = PolicyVersionRow(
                         client_key=tenant_key, number=(top or 0) + 1, document=doc, created_at=now,
                         created_by=created_by, note=(note or "")[:MAX_NOTE],

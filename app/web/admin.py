@@ -23,7 +23,7 @@ from app.policy.errors import PolicyError
 from app.schemas.holidays_source import available_holiday_regions
 from app.schemas.policy import PolicyDocumentError, load_policy, parse_document_text
 from app.schemas.presets import list_presets, preset_document
-from app.storage.policies import BINDING_KEYS, PolicyStore, PolicyVersion, SettingsError
+from app.storage.policies import BINDING_KEYS, PolicyConflict, PolicyStore, PolicyVersion, SettingsError
 from app.web.auth import json_body, require_connect_jwt, require_context_jwt
 from app.web.docdiff import diff_documents
 from app.web.pages import refuse, render_page
@@ -214,11 +214,22 @@ def active_policy() -> ResponseReturnValue:
 def save_policy() -> ResponseReturnValue:
     """Save the document as a new version, effective now (422 with every error when invalid)."""
     document = _document_from_body()
-    note = json_body().get("note")
+    body = json_body()
+    note = body.get("note")
+    base = body.get("base_version")
+    if base is not None and (not isinstance(base, int) or isinstance(base, bool) or base < 0):
+        return refuse(400, "bad_request", "base_version must be the number of the version the draft started from")
     try:
-        version = _store().save(g.tenant.client_key, document, g.user, note if isinstance(note, str) else "")
+        version = _store().save(g.tenant.client_key, document, g.user, note if isinstance(note, str) else "",
+                                base=base)
     except PolicyDocumentError as exc:
         return _invalid(exc)
+    except PolicyConflict as exc:
+        current = exc.current
+        return jsonify(error="conflict", base_version=exc.base, current=_version_json(current, document=True),
+                       message=f"Version {current.number} was saved"
+                               f"{f' by {current.created_by}' if current.created_by else ''} after your draft started "
+                               f"from {'the built-in default' if exc.base == 0 else f'version {exc.base}'}"), 409
     return jsonify(version=_version_json(version)), 201
 
 

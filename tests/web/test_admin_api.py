@@ -198,3 +198,29 @@ def test_reapply_enqueues_the_job_by_path_and_reports_progress(
     svc.redis.set(f"tw:reapply:tenant-pages-1:{version['id']}", '{"done": 10, "total": 10}')  # the job writes JSON
     assert admin.get(f"/api/admin/versions/{version['id']}/reapply").get_json() == {"done": 10, "total": 10}
     svc.close()
+
+
+def test_a_save_from_a_stale_base_is_refused_with_who_saved_what(admin: Api) -> None:
+    doc = preset_document("connectsoft")
+    assert admin.post("/api/admin/policy", {"document": doc, "note": "start", "base_version": 0}).status_code == 201
+    # two admins both start from version 1; the first one saves
+    theirs = preset_document("connectsoft")
+    theirs["tiers"]["premium"]["sev1"]["first_response"] = "30m on 24x7"
+    saved = admin.post("/api/admin/policy", {"document": theirs, "note": "faster Sev-1", "base_version": 1})
+    assert saved.status_code == 201 and saved.get_json()["version"]["number"] == 2
+    # the second one's stale draft is not saved: 409 names the version, its author, note and document
+    mine = preset_document("connectsoft")
+    mine["tiers"]["premium"]["sev2"]["first_response"] = "2h on 24x7"
+    stale = admin.post("/api/admin/policy", {"document": mine, "note": "slower Sev-2", "base_version": 1})
+    assert stale.status_code == 409
+    body = stale.get_json()
+    assert body["error"] == "conflict" and body["base_version"] == 1
+    assert body["current"]["number"] == 2 and body["current"]["created_by"] == ADMIN_ID
+    assert body["current"]["note"] == "faster Sev-1"
+    assert body["current"]["document"]["tiers"]["premium"]["sev1"]["first_response"] == "30m on 24x7"
+    assert "Version 2 was saved by" in body["message"]
+    assert admin.get("/api/admin/policy").get_json()["version"]["number"] == 2  # nothing saved
+    # overwrite: save on top of what is active now
+    again = admin.post("/api/admin/policy", {"document": mine, "note": "slower Sev-2", "base_version": 2})
+    assert again.status_code == 201 and again.get_json()["version"]["number"] == 3
+    assert admin.post("/api/admin/policy", {"document": mine, "base_version": "2"}).status_code == 400
