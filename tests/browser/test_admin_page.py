@@ -13,6 +13,8 @@ import scenarios
 from browser_kit import Site, publish_screenshot
 from playwright.sync_api import expect
 
+from app.schemas.presets import preset_document
+from app.storage.policies import PolicyStore
 from standin import ADMIN, AGENT
 
 pytestmark = pytest.mark.browser
@@ -91,3 +93,47 @@ def test_mapping_tables_edit_the_document(open_page: Any, artifacts: Path) -> No
     expect(page.locator("#tw-save")).to_be_enabled()
     page.locator("#tw-h-mapping").scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts / "admin-mapping-light.png"))
+
+
+def test_a_stale_draft_is_not_saved_over_a_colleagues_version(open_page: Any, site: Site, artifacts: Path) -> None:
+    PolicyStore(site.services.session_factory).save(site.client_key, preset_document("communardo"), ADMIN.account_id,
+                                                     "where both drafts start")
+    mine = open_page("/admin", user=ADMIN.account_id)
+    theirs = open_page("/admin", user=ADMIN.account_id)
+    for page in (mine, theirs):
+        expect(page.locator("#tw-preview-table")).to_be_visible()
+    # a colleague saves first, from the same start
+    theirs.fill("#f-name", "Colleague's desk")
+    theirs.fill("#tw-note", "renamed by a colleague")
+    theirs.click("#tw-save")
+    expect(theirs.locator("#tw-banner")).to_contain_text("Saved as version")
+    saved = int(re.search(r"version (\d+)", theirs.locator("#tw-banner").inner_text()).group(1))  # type: ignore[union-attr]
+
+    # my stale draft: refused, and the dialog says who saved what
+    mine.fill("#f-name", "My desk")
+    mine.click("#tw-save")
+    dialog = mine.locator("#tw-conflict")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text(f"Version {saved} was saved")
+    expect(dialog).to_contain_text(f"by {ADMIN.account_id}")
+    expect(dialog).to_contain_text("“renamed by a colleague”")
+    expect(mine.locator("#tw-conflict-changes")).to_contain_text("Colleague's desk")  # what they changed
+    expect(mine.locator("#tw-conflict-cancel")).to_be_focused()
+    expect(mine.locator("#tw-banner")).to_contain_text("Not saved")
+    assert [f.get("type") for f in mine.evaluate("window.__TW_AP_FLAGS")] == ["warning"]
+    mine.screenshot(path=str(artifacts / "admin-conflict.png"))
+    publish_screenshot(artifacts / "admin-conflict.png", "admin-conflict.png")
+
+    # overwrite: mine is saved on top of theirs
+    mine.click("#tw-conflict-overwrite")
+    expect(dialog).to_be_hidden()
+    expect(mine.locator("#tw-banner")).to_contain_text(f"Saved as version {saved + 1}")
+    expect(mine.locator("#tw-active-version")).to_contain_text("My desk")
+
+    # the colleague's draft is stale now: they load the active version instead
+    theirs.fill("#tw-note", "another change")
+    theirs.click("#tw-save")
+    expect(theirs.locator("#tw-conflict")).to_be_visible()
+    theirs.click("#tw-conflict-load")
+    expect(theirs.locator("#f-name")).to_have_value("My desk")
+    expect(theirs.locator("#tw-banner")).to_contain_text(f"Loaded version {saved + 1}")
