@@ -32,6 +32,15 @@ DEFAULT_PRESET = "communardo"
 MAX_HISTORY = 200
 #: The SLA values Tierwise can write into Jira fields, in the order the settings page lists them.
 BINDING_KEYS = ("first_response_due", "next_update_due", "resolution_due", "tier", "severity")
+#: The Jira field types (`schema.type`) each SLA value can be written to: date-times for the deadlines,
+#: single selects for tier and severity (anything else Jira refuses on every write-back).
+BINDING_FIELD_TYPES: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    "first_response_due": ("datetime",), "next_update_due": ("datetime",), "resolution_due": ("datetime",),
+    "tier": ("option",), "severity": ("option",),
+})
+#: Field types in words, for the errors.
+FIELD_TYPE_WORDS = {"datetime": "date-time", "option": "select list", "string": "text", "number": "number",
+                    "date": "date", "user": "user", "array": "list", "priority": "priority"}
 #: A Jira field id: a system field (`priority`, `duedate`) or `customfield_<n>`.
 FIELD_ID_RE = re.compile(r"^(customfield_\d{1,12}|[a-z][a-zA-Z]{0,63})$")
 #: Note length kept with a version.
@@ -123,6 +132,28 @@ def default_version(tenant_key: str) -> PolicyVersion:
     """The version a tenant without a saved policy runs on."""
     return PolicyVersion(None, tenant_key, 0, MappingProxyType(preset_document(DEFAULT_PRESET)), None, None,
                          f"built-in preset {DEFAULT_PRESET}")
+
+
+def binding_type_errors(bindings: Any, fields: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(path, problem) for every binding to a field the site lacks or of the wrong type (`fields`: the
+    site's, as `{"id", "name", "type"}`)."""
+    if not isinstance(bindings, Mapping):
+        return []
+    by_id = {f["id"]: f for f in fields}
+    errors = []
+    for key, value in bindings.items():
+        wanted = BINDING_FIELD_TYPES.get(key)
+        if not wanted or not isinstance(value, str) or not value:
+            continue
+        field_ = by_id.get(value)
+        need = " or ".join(FIELD_TYPE_WORDS.get(t, t) for t in wanted)
+        if field_ is None:
+            errors.append((f"field_bindings.{key}", f'this Jira site has no field "{value}"'))
+        elif field_.get("type") not in wanted:
+            kind = FIELD_TYPE_WORDS.get(field_.get("type") or "", field_.get("type") or "unknown")
+            errors.append((f"field_bindings.{key}",
+                           f'"{field_.get("name", value)}" is a {kind} field: this needs a {need} field'))
+    return errors
 
 
 def validate_settings(raw: Mapping[str, Any]) -> TenantSettings:

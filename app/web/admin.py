@@ -23,7 +23,16 @@ from app.policy.errors import PolicyError
 from app.schemas.holidays_source import available_holiday_regions
 from app.schemas.policy import PolicyDocumentError, load_policy, parse_document_text
 from app.schemas.presets import list_presets, preset_document
-from app.storage.policies import BINDING_KEYS, PolicyConflict, PolicyStore, PolicyVersion, SettingsError
+from app.storage.policies import (
+    BINDING_FIELD_TYPES,
+    BINDING_KEYS,
+    PolicyConflict,
+    PolicyStore,
+    PolicyVersion,
+    SettingsError,
+    binding_type_errors,
+    validate_settings,
+)
 from app.web.auth import json_body, require_connect_jwt, require_context_jwt
 from app.web.docdiff import diff_documents
 from app.web.pages import refuse, render_page
@@ -134,6 +143,7 @@ def _reference() -> dict[str, Any]:
         "holiday_regions": available_holiday_regions(),
         "presets": list_presets(),
         "binding_keys": list(BINDING_KEYS),
+        "binding_field_types": {key: list(types) for key, types in BINDING_FIELD_TYPES.items()},
     }
 
 
@@ -375,9 +385,24 @@ def get_settings() -> ResponseReturnValue:
 @_admin_api("/api/admin/settings", methods=["PUT"])
 def put_settings() -> ResponseReturnValue:
     """Replace the SLA field bindings and on-call webhook URL (422 with every error when invalid)."""
+    from app.site_directory import SiteDirectoryError
+
+    body = json_body()
+    errors: list[tuple[str, str]] = []
     try:
-        saved = _store().save_settings(g.tenant.client_key, json_body(), g.user)
+        validate_settings(body)
     except SettingsError as exc:
-        return refuse(422, "invalid_settings", str(exc),
-                      errors=[{"path": p, "message": m} for p, m in exc.errors])
+        errors = list(exc.errors)
+    try:  # bindings must name fields of the right type (unchecked when Jira cannot list its fields)
+        fields = site_directory().fields(g.tenant)
+    except SiteDirectoryError:
+        fields = None
+    if fields is not None:
+        seen = {p for p, _ in errors}
+        errors += [(p, m) for p, m in binding_type_errors(body.get("field_bindings"), fields) if p not in seen]
+    if errors:
+        errors.sort(key=lambda e: e[0])
+        return refuse(422, "invalid_settings", "; ".join(f"{p}: {m}" for p, m in errors),
+                      errors=[{"path": p, "message": m} for p, m in errors])
+    saved = _store().save_settings(g.tenant.client_key, body, g.user)
     return jsonify(settings=saved.as_json())

@@ -137,3 +137,34 @@ def test_a_stale_draft_is_not_saved_over_a_colleagues_version(open_page: Any, si
     theirs.click("#tw-conflict-load")
     expect(theirs.locator("#f-name")).to_have_value("My desk")
     expect(theirs.locator("#tw-banner")).to_contain_text(f"Loaded version {saved + 1}")
+
+
+def test_a_binding_to_a_field_of_the_wrong_type_is_refused_at_the_field(open_page: Any, site: Site) -> None:
+    store = PolicyStore(site.services.session_factory)
+    before = store.get_settings(site.client_key)
+    # an older save bound a deadline to a select field (Jira refuses every such write-back)
+    store.save_settings(site.client_key, {"field_bindings": {"first_response_due": "customfield_10104"}}, ADMIN.account_id)
+    try:
+        page = open_page("/admin", user=ADMIN.account_id)
+        expect(page.locator("#tw-preview-table")).to_be_visible()
+        due = page.locator("#s-binding-first_response_due")
+        expect(due).to_have_value("customfield_10104")
+        offered = due.locator("option").all_inner_texts()
+        assert any("Next update due" in o for o in offered)  # date-time fields are offered…
+        assert not any("Tier (custom field" in o for o in offered)  # …selects are not (only the stale value)
+        severity = page.locator("#s-binding-severity").locator("option").all_inner_texts()
+        assert any("Severity (custom field customfield_10104)" in o for o in severity)
+        assert not any("Resolution due" in o for o in severity)
+        page.click("#tw-save-settings")
+        expect(page.locator("#s-binding-first_response_due-error")).to_have_text(
+            '"Severity" is a select list field: this needs a date-time field')
+        expect(due).to_have_attribute("aria-invalid", "true")
+        expect(page.locator("#tw-banner")).to_contain_text("Field settings not saved")
+        assert store.get_settings(site.client_key).field_bindings == {"first_response_due": "customfield_10104"}
+        due.select_option("customfield_10100")
+        page.click("#tw-save-settings")
+        expect(page.locator("#tw-banner")).to_contain_text("Field settings saved")
+        expect(page.locator("#s-binding-first_response_due-error")).to_be_empty()
+    finally:
+        store.save_settings(site.client_key, {"field_bindings": dict(before.field_bindings),
+                                              "oncall_webhook_url": before.oncall_webhook_url}, ADMIN.account_id)

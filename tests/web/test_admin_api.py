@@ -224,3 +224,20 @@ def test_a_save_from_a_stale_base_is_refused_with_who_saved_what(admin: Api) -> 
     again = admin.post("/api/admin/policy", {"document": mine, "note": "slower Sev-2", "base_version": 2})
     assert again.status_code == 201 and again.get_json()["version"]["number"] == 3
     assert admin.post("/api/admin/policy", {"document": mine, "base_version": "2"}).status_code == 400
+
+
+def test_bindings_to_fields_of_the_wrong_type_are_refused_at_their_field(admin: Api) -> None:
+    # the FakeDirectory's site: "First response due" (date-time) and "Priority" (priority)
+    bad = admin.put("/api/admin/settings", {"field_bindings": {
+        "first_response_due": "priority", "next_update_due": "customfield_10999", "resolution_due": "customfield_10100",
+        "severity": "customfield_10100"}})
+    assert bad.status_code == 422
+    errors = {e["path"]: e["message"] for e in bad.get_json()["errors"]}
+    assert errors == {
+        "field_bindings.first_response_due": '"Priority" is a priority field: this needs a date-time field',
+        "field_bindings.next_update_due": 'this Jira site has no field "customfield_10999"',
+        "field_bindings.severity": '"First response due" is a date-time field: this needs a select list field',
+    }
+    assert admin.get("/api/admin/settings").get_json()["settings"]["field_bindings"] == {}  # nothing saved
+    reference = admin.get("/api/admin/reference").get_json()
+    assert reference["binding_field_types"]["tier"] == ["option"]
