@@ -100,7 +100,7 @@ def deadlines_with_a_moving_countdown(page: Any, zone: str | re.Pattern[str]) ->
     expect(page.locator("#tw-audit li")).to_have_count(2)
     expect(page.locator("#tw-audit")).to_contain_text("Wrote the due dates to the ticket")  # a sentence
     page.click("#tw-why summary")
-    expect(page.locator("#tw-why")).to_contain_text("Severity: rule 1: field priority")
+    expect(page.locator("#tw-why")).to_contain_text("Severity: rule 1: field priority = 'Highest' → Critical")
 
 
 def breached(page: Any) -> None:

@@ -107,11 +107,17 @@ export function topLine(targets, now, elapsed) {
   return parts.join(" · ");
 }
 
+/** A mapping rule's text with its result named ("… → sev1" reads "… → Critical"). */
+function named(rule, { id, name }) {
+  if (!rule || !id || !name) return rule;
+  return rule.endsWith(`→ ${id}`) ? `${rule.slice(0, -id.length)}${name}` : rule;
+}
+
 function Why({ data }) {
   const w = data.why;
   const items = [
     <li key="tier">Tier: {w.tier_rule || "default"}</li>,
-    <li key="severity">Severity: {w.severity_rule || "default"}</li>,
+    <li key="severity">Severity: {named(w.severity_rule, data.severity) || "default"}</li>,
     <li key="policy">Policy: {w.policy.name} ({w.policy.is_default ? "built-in default" : `version ${w.policy.version}`})</li>,
   ];
   for (const c of w.calendars) {
