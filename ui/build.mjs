@@ -1,6 +1,8 @@
 // Build the pages from one source (ui/src) for both doors, with esbuild:
-//   Connect → static/dist/{admin,panel}.js + tierwise.css (served by Flask, committed: see README)
-//   Forge   → forge/static/{admin,panel}/ index.html + page.js + tierwise.css (Custom UI resources)
+//   Connect → static/dist/{admin,panel}.js + tierwise.css + panel.css (served by Flask, committed: see README)
+//   Forge   → forge/static/{admin,panel}/ index.html + page.js + tierwise.css [+ panel.css] (Custom UI resources)
+// A page's Atlaskit components bring their styles as extracted CSS (`*.compiled.css`, no runtime style
+// injection, so Custom UI's strict CSP holds): esbuild bundles them into `<page>.css` beside `<page>.js`.
 // `node build.mjs --check` builds into a temporary folder and fails when the committed Connect bundle differs.
 import { build } from "esbuild";
 import tokensDark from "@atlaskit/tokens/dist/esm/artifacts/themes/atlassian-dark.js";
@@ -21,16 +23,28 @@ function tokenValues(themeCss) {
   return new Map([...themeCss.matchAll(/(--ds-[a-z0-9-]+):\s*([^;]+);/g)].map((m) => [m[1], m[2].trim()]));
 }
 
+// The tokens the Atlaskit components' extracted CSS reads (they fall back to light values without them).
+let componentTokens = [];
+
 function tokensCss() {
-  const used = [...new Set([...readFileSync(join(src, "tierwise.css"), "utf8").matchAll(/var\((--ds-[a-z0-9-]+)/g)].map((m) => m[1]))].sort();
+  const own = [...new Set([...readFileSync(join(src, "tierwise.css"), "utf8").matchAll(/var\((--ds-[a-z0-9-]+)/g)].map((m) => m[1]))];
   const light = tokenValues(tokensLight);
   const dark = tokenValues(tokensDark);
-  const block = (values) => used.filter((name) => values.has(name)).map((name) => `  ${name}: ${values.get(name)};`).join("\n");
-  const missing = used.filter((name) => !light.has(name) && !name.startsWith("--ds-space-") && !name.startsWith("--ds-font-"));
+  const missing = own.filter((name) => !light.has(name) && !name.startsWith("--ds-space-") && !name.startsWith("--ds-font-"));
   if (missing.length) throw new Error(`tierwise.css uses tokens @atlaskit/tokens does not define: ${missing.join(", ")}`);
+  const used = [...new Set([...own, ...componentTokens])].sort();
+  const block = (values) => used.filter((name) => values.has(name)).map((name) => `  ${name}: ${values.get(name)};`).join("\n");
   return `:root {\n  color-scheme: light;\n${block(light)}\n}
 @media (prefers-color-scheme: dark) {\n  html:not([data-color-mode=light]) {\n  color-scheme: dark;\n${block(dark)}\n  }\n}
 html[data-color-mode=dark] {\n  color-scheme: dark;\n${block(dark)}\n}\n`;
+}
+
+/** The design tokens the pages' bundled component CSS reads (a dry build of every entry point). */
+async function findComponentTokens() {
+  const entryPoints = Object.keys(PAGES).flatMap((page) => [join(src, `connect/${page}.js`), join(src, `forge/${page}.js`)]);
+  const result = await build({ ...common, entryPoints, outdir: join(tmpdir(), "tierwise-ui-dry"), write: false });
+  const css = result.outputFiles.filter((f) => f.path.endsWith(".css")).map((f) => f.text).join("\n");
+  componentTokens = [...new Set([...css.matchAll(/var\((--ds-[a-z0-9-]+)/g)].map((m) => m[1]))];
 }
 
 const tokensPlugin = {
@@ -50,6 +64,8 @@ const common = {
   logLevel: "warning",
   absWorkingDir: here,
   plugins: [tokensPlugin],
+  jsx: "automatic",
+  define: { "process.env.NODE_ENV": '"production"' },
 };
 
 function forgeIndex(page) {
@@ -61,7 +77,7 @@ function forgeIndex(page) {
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>${PAGES[page]}</title>
   <link rel="stylesheet" href="./tierwise.css">
-</head>
+${existsSync(join(repo, "forge", "static", page, `${page}.css`)) ? `  <link rel="stylesheet" href="./${page}.css">\n` : ""}</head>
 <body class="tw-${page}">
 <script src="./${page}.js"></script>
 </body>
@@ -69,8 +85,29 @@ function forgeIndex(page) {
 `;
 }
 
+/** The licences of the npm packages bundled into the committed Connect pages (React, Atlaskit, …). */
+function notices(metafile) {
+  const packages = new Map();
+  for (const input of Object.keys(metafile.inputs)) {
+    const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+    if (!m) continue;
+    const dir = input.slice(0, m.index + m[0].length);
+    if (!packages.has(dir)) packages.set(dir, m[1]);
+  }
+  const sections = [...packages.entries()].sort((a, b) => a[1].localeCompare(b[1]) || a[0].localeCompare(b[0])).map(([dir, name]) => {
+    const meta = JSON.parse(readFileSync(join(here, dir, "package.json"), "utf8"));
+    const file = ["LICENSE", "LICENSE.md", "LICENSE.txt", "license"].map((f) => join(here, dir, f)).find((f) => existsSync(f));
+    const text = file ? readFileSync(file, "utf8").trim() : `(the package ships no licence file; its package.json says ${meta.license})`;
+    return `${name} ${meta.version} (${meta.license})\n\n${text}\n`;
+  });
+  const unique = [...new Set(sections)];
+  return `Third-party packages bundled into admin.js and panel.js (generated by ui/build.mjs)\n\n${unique.join("\n----------------------------------------\n\n")}`;
+}
+
 async function buildConnect(outdir) {
-  await build({ ...common, entryPoints: { admin: join(src, "connect/admin.js"), panel: join(src, "connect/panel.js"), tierwise: join(src, "tierwise.css") }, outdir });
+  const result = await build({ ...common, metafile: true, outdir,
+    entryPoints: { admin: join(src, "connect/admin.js"), panel: join(src, "connect/panel.js"), tierwise: join(src, "tierwise.css") } });
+  writeFileSync(join(outdir, "THIRD-PARTY-NOTICES.txt"), notices(result.metafile));
 }
 
 async function buildForge() {
@@ -83,11 +120,14 @@ async function buildForge() {
 }
 
 const connectDir = join(repo, "static", "dist");
+// What the Connect bundle is (committed).
+const CONNECT_FILES = ["admin.js", "panel.js", "panel.css", "tierwise.css", "THIRD-PARTY-NOTICES.txt"];
+await findComponentTokens();
 if (process.argv.includes("--check")) {
   const scratch = mkdtempSync(join(tmpdir(), "tierwise-ui-"));
   try {
     await buildConnect(scratch);
-    const stale = ["admin.js", "panel.js", "tierwise.css"].filter((name) => {
+    const stale = CONNECT_FILES.filter((name) => {
       const committed = join(connectDir, name);
       return !existsSync(committed) || readFileSync(committed, "utf8") !== readFileSync(join(scratch, name), "utf8");
     });

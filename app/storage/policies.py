@@ -32,6 +32,15 @@ DEFAULT_PRESET = "communardo"
 MAX_HISTORY = 200
 #: The SLA values Tierwise can write into Jira fields, in the order the settings page lists them.
 BINDING_KEYS = ("first_response_due", "next_update_due", "resolution_due", "tier", "severity")
+#: The Jira field types (`schema.type`) each SLA value can be written to: date-times for the deadlines,
+#: single selects for tier and severity (anything else Jira refuses on every write-back).
+BINDING_FIELD_TYPES: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    "first_response_due": ("datetime",), "next_update_due": ("datetime",), "resolution_due": ("datetime",),
+    "tier": ("option",), "severity": ("option",),
+})
+#: Field types in words, for the errors.
+FIELD_TYPE_WORDS = {"datetime": "date-time", "option": "select list", "string": "text", "number": "number",
+                    "date": "date", "user": "user", "array": "list", "priority": "priority"}
 #: Note length kept with a version.
 MAX_NOTE = 500
 
@@ -42,6 +51,15 @@ class SettingsError(ValueError):
     def __init__(self, errors: list[tuple[str, str]]) -> None:
         self.errors = errors
         super().__init__("; ".join(f"{p}: {m}" for p, m in errors))
+
+
+class PolicyConflict(Exception):
+    """A save based on an older version than the active one (another admin saved in between)."""
+
+    def __init__(self, base: int, current: PolicyVersion) -> None:
+        self.base = base
+        self.current = current
+        super().__init__(f"based on version {base}, but version {current.number} is active")
 
 
 @dataclass(frozen=True)
@@ -117,6 +135,28 @@ def default_version(tenant_key: str) -> PolicyVersion:
                          f"built-in preset {DEFAULT_PRESET}")
 
 
+def binding_type_errors(bindings: Any, fields: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(path, problem) for every binding to a field the site lacks or of the wrong type (`fields`: the
+    site's, as `{"id", "name", "type"}`)."""
+    if not isinstance(bindings, Mapping):
+        return []
+    by_id = {f["id"]: f for f in fields}
+    errors = []
+    for key, value in bindings.items():
+        wanted = BINDING_FIELD_TYPES.get(key)
+        if not wanted or not isinstance(value, str) or not value:
+            continue
+        field_ = by_id.get(value)
+        need = " or ".join(FIELD_TYPE_WORDS.get(t, t) for t in wanted)
+        if field_ is None:
+            errors.append((f"field_bindings.{key}", f'this Jira site has no field "{value}"'))
+        elif field_.get("type") not in wanted:
+            kind = FIELD_TYPE_WORDS.get(field_.get("type") or "", field_.get("type") or "unknown")
+            errors.append((f"field_bindings.{key}",
+                           f'"{field_.get("name", value)}" is a {kind} field: this needs a {need} field'))
+    return errors
+
+
 def validate_settings(raw: Mapping[str, Any]) -> TenantSettings:
     """Check settings from the admin page; SettingsError lists every (path, problem)."""
     errors: list[tuple[str, str]] = []
@@ -184,9 +224,13 @@ class PolicyStore:
 
     def save(
         self, tenant_key: str, document: Mapping[str, Any], created_by: str | None, note: str = "",
-        *, at: datetime | None = None,
+        *, at: datetime | None = None, base: int | None = None,
     ) -> PolicyVersion:
-        """Validate `document` (PolicyDocumentError) and store it as the tenant's next version."""
+        """Validate `document` (PolicyDocumentError) and store it as the tenant's next version.
+
+        `base`: the version number the document was edited from (0: the built-in default); when another
+        version became active since, nothing is saved and PolicyConflict names it. None: no check.
+        """
         load_policy(document)
         doc = copy.deepcopy(dict(document))
         now = at or datetime.now(UTC)
@@ -198,6 +242,10 @@ class PolicyStore:
                             PolicyVersionRow.client_key == tenant_key
                         )
                     )
+                    if base is not None and (top or 0) != base:
+                        current = session.scalars(sa.select(PolicyVersionRow).where(
+                            PolicyVersionRow.client_key == tenant_key, PolicyVersionRow.number == top)).one()
+                        raise PolicyConflict(base, _to_version(current))
                     row = PolicyVersionRow(
                         client_key=tenant_key, number=(top or 0) + 1, document=doc, created_at=now,
                         created_by=created_by, note=(note or "")[:MAX_NOTE],

@@ -25,7 +25,16 @@ from app.schemas.holidays_source import available_holiday_regions
 from app.schemas.policy import PolicyDocumentError, load_policy, parse_document_text
 from app.schemas.presets import list_presets, preset_document
 from app.storage.chat_webhooks import ChatWebhooks
-from app.storage.policies import BINDING_KEYS, PolicyStore, PolicyVersion, SettingsError
+from app.storage.policies import (
+    BINDING_FIELD_TYPES,
+    BINDING_KEYS,
+    PolicyConflict,
+    PolicyStore,
+    PolicyVersion,
+    SettingsError,
+    binding_type_errors,
+    validate_settings,
+)
 from app.web.auth import json_body, require_connect_jwt, require_context_jwt
 from app.web.docdiff import diff_documents
 from app.web.pages import refuse, render_page
@@ -130,6 +139,7 @@ def _reference() -> dict[str, Any]:
         "holiday_regions": available_holiday_regions(),
         "presets": list_presets(),
         "binding_keys": list(BINDING_KEYS),
+        "binding_field_types": {key: list(types) for key, types in BINDING_FIELD_TYPES.items()},
     }
 
 
@@ -210,11 +220,22 @@ def active_policy() -> ResponseReturnValue:
 def save_policy() -> ResponseReturnValue:
     """Save the document as a new version, effective now (422 with every error when invalid)."""
     document = _document_from_body()
-    note = json_body().get("note")
+    body = json_body()
+    note = body.get("note")
+    base = body.get("base_version")
+    if base is not None and (not isinstance(base, int) or isinstance(base, bool) or base < 0):
+        return refuse(400, "bad_request", "base_version must be the number of the version the draft started from")
     try:
-        version = _store().save(g.tenant.client_key, document, g.user, note if isinstance(note, str) else "")
+        version = _store().save(g.tenant.client_key, document, g.user, note if isinstance(note, str) else "",
+                                base=base)
     except PolicyDocumentError as exc:
         return _invalid(exc)
+    except PolicyConflict as exc:
+        current = exc.current
+        return jsonify(error="conflict", base_version=exc.base, current=_version_json(current, document=True),
+                       message=f"Version {current.number} was saved"
+                               f"{f' by {current.created_by}' if current.created_by else ''} after your draft started "
+                               f"from {'the built-in default' if exc.base == 0 else f'version {exc.base}'}"), 409
     return jsonify(version=_version_json(version)), 201
 
 
@@ -360,11 +381,26 @@ def get_settings() -> ResponseReturnValue:
 @_admin_api("/api/admin/settings", methods=["PUT"])
 def put_settings() -> ResponseReturnValue:
     """Replace the SLA field bindings and on-call webhook URL (422 with every error when invalid)."""
+    from app.site_directory import SiteDirectoryError
+
+    body = json_body()
+    errors: list[tuple[str, str]] = []
     try:
-        saved = _store().save_settings(g.tenant.client_key, json_body(), g.user)
+        validate_settings(body)
     except SettingsError as exc:
-        return refuse(422, "invalid_settings", str(exc),
-                      errors=[{"path": p, "message": m} for p, m in exc.errors])
+        errors = list(exc.errors)
+    try:  # bindings must name fields of the right type (unchecked when Jira cannot list its fields)
+        fields = site_directory().fields(g.tenant)
+    except SiteDirectoryError:
+        fields = None
+    if fields is not None:
+        seen = {p for p, _ in errors}
+        errors += [(p, m) for p, m in binding_type_errors(body.get("field_bindings"), fields) if p not in seen]
+    if errors:
+        errors.sort(key=lambda e: e[0])
+        return refuse(422, "invalid_settings", "; ".join(f"{p}: {m}" for p, m in errors),
+                      errors=[{"path": p, "message": m} for p, m in errors])
+    saved = _store().save_settings(g.tenant.client_key, body, g.user)
     return jsonify(settings=saved.as_json())
 
 

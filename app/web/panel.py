@@ -15,9 +15,10 @@ from typing import Any
 from flask import Blueprint, Response, g, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
+from app.policy.calendar import compile_calendars
 from app.policy.errors import PolicyError
 from app.policy.model import CALENDAR_24X7, TARGETS, Policy
-from app.policy.sla import SlaState, TargetState, evaluate
+from app.policy.sla import SlaState, TargetState, calendar_for, evaluate
 from app.policy.timefmt import utc_iso as _iso
 from app.schemas.compiled import compiled_policy
 from app.schemas.fields import dump_hours
@@ -36,6 +37,29 @@ UPCOMING_HOLIDAYS = 3
 HOLIDAY_HORIZON_DAYS = 90
 #: Labels of the targets, for people.
 TARGET_LABELS = {"first_response": "First response", "next_update": "Next update", "resolution": "Resolution"}
+#: The panel's own pre-breach warning, for policies without `pre_breach` (and earlier than theirs): a
+#: running target turns amber when the business time left is at most the smaller of 25 % of the target
+#: and 1 h, red at the smaller of 10 % and 15 min. (share of the target, cap) per level; change them here.
+WARNING_LEVELS: tuple[tuple[str, float, timedelta], ...] = (
+    ("red", 0.10, timedelta(minutes=15)),
+    ("amber", 0.25, timedelta(hours=1)),
+)
+#: Audit actions in plain words (the panel's "Recent actions"); others read as their name.
+AUDIT_SENTENCES = {
+    "tracked": "Started tracking the SLA",
+    "recomputed": "Tier or severity changed",
+    "fields_written": "Wrote the due dates to the ticket",
+    "eta_comment": "Told the customer when to expect the next update",
+    "promise_honoured": "Kept the promised update",
+    "warned": "Warned that a target is due soon",
+    "breached": "A target was breached",
+    "policy_reapplied": "Applied a new policy version",
+    "policy_error": "Could not classify the ticket",
+    "gave_up": "Gave up writing to Jira",
+}
+#: The message of an issue whose classification failed (no record; the audit holds the error).
+UNCLASSIFIED_HELP = ("A Jira administrator can fix this in Tierwise's policy page (Apps → Tierwise SLA policies): "
+                     "add a mapping rule or a default severity, then edit the ticket.")
 
 bp = Blueprint("panel", __name__)
 
@@ -64,8 +88,7 @@ def panel_data(issue_id: str) -> ResponseReturnValue:
     tenant_key = g.tenant.client_key
     record = TicketStore(svc.session_factory).get(tenant_key, issue_id)
     if record is None:
-        return jsonify(tracked=False, issue_id=issue_id,
-                       message="Tierwise has not seen this ticket yet: it starts when the ticket is created or updated.")
+        return jsonify(untracked_json(issue_id, AuditLog(svc.session_factory).recent(tenant_key, issue_id, 1)))
     version = _version_of(svc.session_factory, record)
     try:
         policy = policy_for(version.document)
@@ -82,7 +105,37 @@ def _version_of(session_factory: Any, record: TicketRecord) -> PolicyVersion:
     return PolicyStore(session_factory).ticket_version(record.tenant_key, record.policy_version_id)
 
 
-def _target_json(t: TargetState) -> dict[str, Any]:
+def warning_level(remaining: timedelta | None, budget: timedelta | None) -> str | None:
+    """"red", "amber" or None for a running target with `remaining` business time of `budget` left."""
+    if remaining is None:
+        return None
+    for level, share, cap in WARNING_LEVELS:
+        limit = min(cap, budget * share) if budget else cap
+        if remaining <= limit:
+            return level
+    return None
+
+
+def _budget(policy: Policy, record: TicketRecord, name: str, phase: str) -> timedelta | None:
+    """The business time target `name` allows on the ticket (None when it has none)."""
+    try:
+        targets = policy.targets_for(record.tier or "", record.severity or "")
+    except KeyError:
+        return None
+    target = targets.cadence_for(phase) if name == "next_update" else getattr(targets, name, None)
+    if target is None or not target.is_timed or target.duration is None:
+        return None
+    try:
+        return calendar_for(policy, target).open_time(target.duration)
+    except PolicyError:
+        return None
+
+
+def _target_json(t: TargetState, budget: timedelta | None = None, open_now: bool | None = None) -> dict[str, Any]:
+    warning = warning_level(t.remaining, budget) if t.state in ("on_track", "due_soon") else None
+    if warning is None and t.state == "due_soon":
+        warning = "amber"  # the policy's own pre_breach warned first
+    late = t.met_at - t.due if t.met_at is not None and t.due is not None and t.met_at > t.due else None
     return {
         "id": t.target,
         "label": TARGET_LABELS.get(t.target, t.target),
@@ -93,6 +146,11 @@ def _target_json(t: TargetState) -> dict[str, Any]:
         "remaining_seconds": int(t.remaining.total_seconds()) if t.remaining is not None else None,
         "calendar": t.calendar,
         "note": t.note,
+        # additive (issue #11): the target's business time, the panel's warning, lateness, desk hours
+        "budget_seconds": int(budget.total_seconds()) if budget is not None else None,
+        "warning": warning,
+        "late_seconds": int(late.total_seconds()) if late is not None else None,
+        "open_now": open_now,
     }
 
 
@@ -113,7 +171,30 @@ def _calendar_json(policy: Policy, cal_id: str, today: date) -> dict[str, Any]:
 
 def _audit_json(entry: AuditEntry) -> dict[str, Any]:
     parts = [f"{k}: {v}" for k, v in entry.detail.items() if isinstance(v, str | int | float) and not isinstance(v, bool)]
-    return {"at": _iso(entry.at), "action": entry.action, "summary": "; ".join(parts[:4])}
+    return {"at": _iso(entry.at), "action": entry.action, "summary": "; ".join(parts[:4]),
+            "sentence": AUDIT_SENTENCES.get(entry.action, entry.action.replace("_", " ").capitalize())}
+
+
+def untracked_json(issue_id: str, audit: list[AuditEntry]) -> dict[str, Any]:
+    """The panel API's body for an issue without an SLA record: never seen, or its classification failed."""
+    failed = next((e for e in audit if e.action == "policy_error"), None)
+    if failed is not None:
+        return {"tracked": False, "issue_id": issue_id, "reason": "classification_failed",
+                "error": str(failed.detail.get("error", "")), "failed_at": _iso(failed.at),
+                "message": f"Tierwise could not classify this ticket: {failed.detail.get('error', 'unknown error')}.",
+                "help": UNCLASSIFIED_HELP}
+    return {"tracked": False, "issue_id": issue_id, "reason": "not_seen",
+            "message": "Tierwise has not seen this ticket yet: it starts when the ticket is created or updated."}
+
+
+def _targets_json(policy: Policy, record: TicketRecord, state: SlaState, now: datetime) -> list[dict[str, Any]]:
+    calendars = compile_calendars(policy)
+    out = []
+    for name in TARGETS:
+        t = getattr(state, name)
+        cal = calendars.get(t.calendar) if t.calendar else None
+        out.append(_target_json(t, _budget(policy, record, name, state.phase), cal.is_open(now) if cal else None))
+    return out
 
 
 def panel_json(
@@ -122,9 +203,10 @@ def panel_json(
     """The panel API's body."""
     tier = policy.tiers.get(record.tier or "")
     severity = next((s for s in policy.severities if s.id == record.severity), None)
-    targets = [_target_json(getattr(state, name)) for name in TARGETS] if state else []
+    now = datetime.now(UTC)
+    today = now.date()
+    targets = _targets_json(policy, record, state, now) if state else []
     used = sorted({t["calendar"] for t in targets if t["calendar"]})
-    today = datetime.now(UTC).date()
     return {
         "tracked": True,
         "issue_id": record.issue_id,
@@ -143,5 +225,5 @@ def panel_json(
             "pauses": [{"start": _iso(a), "end": _iso(b)} for a, b in (state.pauses if state else ())],
         },
         "audit": [_audit_json(e) for e in audit],
-        "server_time": _iso(datetime.now(UTC)),
+        "server_time": _iso(now),
     }

@@ -95,18 +95,29 @@ def publish_screenshot(source: Path, name: str) -> None:
         shutil.copy(source, REPO_ROOT / "docs" / "screenshots" / name)
 
 
-def seed_ticket(site: Site | ForgeSite, issue_id: str, created_ago: timedelta, **changes: Any) -> TicketRecord:
-    """A ticket under the Confluence Health Check policy (24x7 Sev-1 targets: independent of the hour)."""
-    store = PolicyStore(site.services.session_factory)
+def best_effort_document() -> dict[str, Any]:
+    """The Confluence Health Check policy with a Community tier that promises nothing (every target best effort)."""
     doc = preset_document("confluence-health-check")
+    doc["id"], doc["name"] = "health-check-with-community", "Health Check with Community"
+    doc["tiers"]["community"] = {"name": "Community", **{
+        sev: {"first_response": "best_effort", "resolution": "best_effort"} for sev in ("sev1", "sev2", "sev3", "sev4")}}
+    return doc
+
+
+def seed_ticket(site: Site | ForgeSite, issue_id: str, created_ago: timedelta, *,
+                document: dict[str, Any] | None = None, **changes: Any) -> TicketRecord:
+    """A ticket under the Confluence Health Check policy (24x7 Sev-1 targets: independent of the hour), or
+    under `document`."""
+    store = PolicyStore(site.services.session_factory)
+    doc = document or preset_document("confluence-health-check")
     active = store.active(site.client_key)
     version = active if active and active.document.get("id") == doc["id"] else store.save(site.client_key, doc, None)
-    record = TicketRecord(
-        tenant_key=site.client_key, issue_id=issue_id, issue_key=f"SUP-{issue_id}",
-        created_at=datetime.now(UTC) - created_ago, policy_version_id=version.id, tier="standard", severity="sev1",
-        tier_rule="default tier standard", severity_rule="rule 1: field priority = 'Highest' → sev1", **changes,
-    )
-    return TicketStore(site.services.session_factory).save(record, 0)
+    fields: dict[str, Any] = {
+        "tenant_key": site.client_key, "issue_id": issue_id, "issue_key": f"SUP-{issue_id}",
+        "created_at": datetime.now(UTC) - created_ago, "policy_version_id": version.id, "tier": "standard",
+        "severity": "sev1", "tier_rule": "default tier standard",
+        "severity_rule": "rule 1: field priority = 'Highest' → sev1", **changes}
+    return TicketStore(site.services.session_factory).save(TicketRecord(**fields), 0)
 
 
 #: Browser-side: every visible piece of text (and every text input's value) with its colour, the colour

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -78,37 +79,76 @@ def refused_to_a_non_admin(page: Any) -> None:
 
 def deadlines_with_a_moving_countdown(page: Any, zone: str | re.Pattern[str]) -> None:
     """The panel of a ticket answered 20 minutes ago (seeded with two audit entries); `zone`: what the
-    due time's zone name reads in the viewer's Jira time zone."""
+    due time's zone name reads in the viewer's Jira time zone. The countdown shows minutes (no seconds):
+    the test moves the page's clock on by two minutes to see it tick."""
     expect(page.locator("#tw-tier")).to_have_text("Tier: Standard")
+    page.clock.install(time=datetime.now(UTC))  # once loaded: from now on the page's Date follows the test's clock
     expect(page.locator("#tw-severity")).to_have_text("Severity: Critical")
+    expect(page.locator("#tw-next")).to_have_text(re.compile(r"^Next update due (today|tomorrow) .+ · in (39|40)m$"))
     first = page.locator('[data-target="first_response"]')
-    expect(first.locator("[data-state]")).to_have_text("✔Met")
+    expect(first.locator("[data-state]")).to_have_text("Met")
+    expect(first).to_contain_text("Answered ")
     update = page.locator('[data-target="next_update"]')
     expect(update.locator("[data-state]")).to_contain_text("On track")
     expect(update.locator("time")).to_contain_text(zone)  # the viewer's zone, not UTC nor the browser's
     countdown = page.locator('[data-countdown="next_update"]')
-    expect(countdown).to_contain_text("left")
+    expect(countdown).to_have_text(re.compile(r"^(39|40)m left$"))  # minutes, no seconds
     shown = countdown.inner_text()
+    page.clock.fast_forward("02:00")
     expect(countdown).not_to_have_text(shown)  # it ticks
+    expect(page.locator("#tw-no-deadline")).to_have_text("No deadline: Resolution")  # best effort, collapsed
     expect(page.locator("#tw-audit li")).to_have_count(2)
+    expect(page.locator("#tw-audit")).to_contain_text("Wrote the due dates to the ticket")  # a sentence
     page.click("#tw-why summary")
-    expect(page.locator("#tw-why")).to_contain_text("Severity: rule 1: field priority")
+    expect(page.locator("#tw-why")).to_contain_text("Severity: rule 1: field priority = 'Highest' → Critical")
 
 
 def breached(page: Any) -> None:
     """The panel of a Sev-1 opened 30 hours ago and never answered."""
     target = page.locator('[data-target="first_response"]')
-    expect(target.locator("[data-state=breached]")).to_have_text("✖Breached")
-    expect(target.locator('[data-countdown="first_response"]')).to_contain_text("overdue")
+    expect(target.locator("[data-state=breached]")).to_contain_text("Breached")
+    expect(target.locator('[data-countdown="first_response"]')).to_have_text("6h overdue")
+    expect(page.locator("#tw-next")).to_contain_text("First response overdue since")
 
 
 def paused(page: Any) -> None:
     """The panel of a Sev-1 opened 2 hours ago, paused for the last 30 minutes."""
     target = page.locator('[data-target="first_response"]')
-    expect(target.locator("[data-state=paused]")).to_have_text("⏸Paused")
+    expect(target.locator("[data-state=paused]")).to_contain_text("Paused · 22h 30m left")
     expect(target).to_contain_text("Clock stopped with 22h")
+    expect(page.locator("#tw-phase")).to_have_text("Waiting: the clock is stopped")
     page.click("#tw-why summary")
     expect(page.locator("#tw-why")).to_contain_text("Paused since")
+
+
+def answered_late(page: Any) -> None:
+    """The panel of a Sev-1 opened 27.5 hours ago and first answered 2 hours ago (1h 30m late)."""
+    target = page.locator('[data-target="first_response"]')
+    expect(target.locator("[data-state=breached]")).to_have_text("Met late")
+    expect(target.locator("[data-countdown]")).to_have_count(0)  # the clock stopped
+    expect(target.locator(".tw-due")).to_have_text(re.compile(r"^Answered \d\d:\d\d( [AP]M)? · 1h 30m late \(was due "))
+
+
+def warns_before_the_breach(page: Any, look: str, words: str) -> None:
+    """A Sev-1 of a policy without `pre_breach`, close to its first-response deadline: warned by default."""
+    target = page.locator('[data-target="first_response"]')
+    lozenge = target.locator("[data-state=due_soon]")
+    expect(lozenge).to_have_attribute("data-look", look)
+    expect(lozenge).to_contain_text(words)
+
+
+def best_effort(page: Any) -> None:
+    """A ticket of a tier that promises nothing: one line, no rows."""
+    expect(page.locator("#tw-best-effort")).to_have_text("Community: no SLA targets")
+    expect(page.locator("[data-target]")).to_have_count(0)
+
+
+def classification_failed(page: Any) -> None:
+    """A ticket the worker could not classify (the audit holds the error): what failed and who can fix it."""
+    message = page.locator("#tw-unclassified")
+    expect(message).to_contain_text("Classification failed")
+    expect(message).to_contain_text("no rule set the severity")
+    expect(message).to_contain_text("A Jira administrator can fix this")
 
 
 def untracked(page: Any) -> None:
@@ -121,6 +161,6 @@ GERMAN_WEEKDAY = re.compile(r"^(Mo|Di|Mi|Do|Fr|Sa|So)\.,")
 
 def times_in_german(page: Any) -> None:
     """A panel opened by a user whose Jira profile says German: due times read German, zone Berlin (MEZ)."""
-    shown = page.locator("#tw-panel-body time").first
+    shown = page.locator("#tw-targets time").first
     expect(shown).to_have_text(GERMAN_WEEKDAY)
     expect(shown).to_contain_text("MEZ")

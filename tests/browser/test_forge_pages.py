@@ -77,7 +77,19 @@ def test_the_forge_admin_page_follows_the_jira_theme(open_forge: Any, artifacts:
     publish_screenshot(artifacts / "forge-admin-dark.png", "forge-admin-dark.png")
 
 
-def test_the_pages_are_served_under_a_strict_content_security_policy(open_forge: Any) -> None:
+def test_the_pages_are_served_under_a_strict_content_security_policy(open_forge: Any, forge_site: ForgeSite) -> None:
+    # the Atlaskit components' styles are extracted CSS (panel.css), never injected <style>: no violation
+    seed_ticket(forge_site, "30006", timedelta(hours=23, minutes=10))
+    page, _ = open_panel(open_forge, "30006")
+    scenarios.warns_before_the_breach(page, "due_soon", "Due soon")
+    assert page.evaluate("window.__TW_CSP_VIOLATIONS") == []
+    assert page.evaluate("document.querySelectorAll('style').length") == 0
+    AuditLog(forge_site.services.session_factory).record(
+        forge_site.client_key, "30007", "policy_error", {"error": "no rule set the severity and there is no default"},
+        datetime.now(UTC))
+    page, _ = open_panel(open_forge, "30007")
+    scenarios.classification_failed(page)  # an Atlaskit section message
+    assert page.evaluate("window.__TW_CSP_VIOLATIONS") == []
     page, _ = open_panel(open_forge, "99999")
     scenarios.untracked(page)
     assert page.evaluate("window.__TW_CSP_VIOLATIONS") == []

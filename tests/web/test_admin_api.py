@@ -229,3 +229,46 @@ def test_bad_names_and_urls_are_refused_with_paths_and_agents_are_refused(client
     assert bad.status_code == 422
     assert [e["path"] for e in bad.get_json()["errors"]] == ["name", "url"]
     assert Api(client, AGENT_ID).put("/api/admin/chat-webhooks/room", {"url": URL}).status_code == 403
+
+
+def test_a_save_from_a_stale_base_is_refused_with_who_saved_what(admin: Api) -> None:
+    doc = preset_document("connectsoft")
+    assert admin.post("/api/admin/policy", {"document": doc, "note": "start", "base_version": 0}).status_code == 201
+    # two admins both start from version 1; the first one saves
+    theirs = preset_document("connectsoft")
+    theirs["tiers"]["premium"]["sev1"]["first_response"] = "30m on 24x7"
+    saved = admin.post("/api/admin/policy", {"document": theirs, "note": "faster Sev-1", "base_version": 1})
+    assert saved.status_code == 201 and saved.get_json()["version"]["number"] == 2
+    # the second one's stale draft is not saved: 409 names the version, its author, note and document
+    mine = preset_document("connectsoft")
+    mine["tiers"]["premium"]["sev2"]["first_response"] = "2h on 24x7"
+    stale = admin.post("/api/admin/policy", {"document": mine, "note": "slower Sev-2", "base_version": 1})
+    assert stale.status_code == 409
+    body = stale.get_json()
+    assert body["error"] == "conflict" and body["base_version"] == 1
+    assert body["current"]["number"] == 2 and body["current"]["created_by"] == ADMIN_ID
+    assert body["current"]["note"] == "faster Sev-1"
+    assert body["current"]["document"]["tiers"]["premium"]["sev1"]["first_response"] == "30m on 24x7"
+    assert "Version 2 was saved by" in body["message"]
+    assert admin.get("/api/admin/policy").get_json()["version"]["number"] == 2  # nothing saved
+    # overwrite: save on top of what is active now
+    again = admin.post("/api/admin/policy", {"document": mine, "note": "slower Sev-2", "base_version": 2})
+    assert again.status_code == 201 and again.get_json()["version"]["number"] == 3
+    assert admin.post("/api/admin/policy", {"document": mine, "base_version": "2"}).status_code == 400
+
+
+def test_bindings_to_fields_of_the_wrong_type_are_refused_at_their_field(admin: Api) -> None:
+    # the FakeDirectory's site: "First response due" (date-time) and "Priority" (priority)
+    bad = admin.put("/api/admin/settings", {"field_bindings": {
+        "first_response_due": "priority", "next_update_due": "customfield_10999", "resolution_due": "customfield_10100",
+        "severity": "customfield_10100"}})
+    assert bad.status_code == 422
+    errors = {e["path"]: e["message"] for e in bad.get_json()["errors"]}
+    assert errors == {
+        "field_bindings.first_response_due": '"Priority" is a priority field: this needs a date-time field',
+        "field_bindings.next_update_due": 'this Jira site has no field "customfield_10999"',
+        "field_bindings.severity": '"First response due" is a date-time field: this needs a select list field',
+    }
+    assert admin.get("/api/admin/settings").get_json()["settings"]["field_bindings"] == {}  # nothing saved
+    reference = admin.get("/api/admin/reference").get_json()
+    assert reference["binding_field_types"]["tier"] == ["option"]

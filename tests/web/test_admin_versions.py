@@ -14,7 +14,7 @@ from app.schemas.policy import PolicyDocumentError
 from app.schemas.presets import preset_document
 from app.settings import Settings
 from app.storage.db import migrate
-from app.storage.policies import DEFAULT_PRESET, PolicyStore, SettingsError
+from app.storage.policies import DEFAULT_PRESET, PolicyConflict, PolicyStore, SettingsError
 
 
 @pytest.fixture
@@ -106,3 +106,16 @@ def test_settings_round_trip_and_are_validated(store: PolicyStore, tenant: str) 
     paths = [p for p, _ in caught.value.errors]
     assert paths == ["field_bindings.resolution_due", "field_bindings.colour", "oncall_webhook_url"]
     assert store.get_settings(tenant).oncall_webhook_url == "https://oncall.example/hook"
+
+
+def test_a_save_based_on_an_older_version_conflicts(store: PolicyStore, tenant: str) -> None:
+    doc = preset_document("communardo")
+    v1 = store.save(tenant, doc, "alice", base=0)
+    v2 = store.save(tenant, doc, "bob", "second", base=v1.number)
+    with pytest.raises(PolicyConflict) as caught:
+        store.save(tenant, doc, "carol", base=v1.number)
+    assert caught.value.current == v2 and caught.value.base == 1
+    with pytest.raises(PolicyConflict):
+        store.save(tenant, doc, "carol", base=0)  # the built-in default is no longer what is active
+    assert store.active(tenant) == v2
+    assert store.save(tenant, doc, "carol").number == 3  # no base: no check (the API's callers without a draft)

@@ -15,6 +15,7 @@ from app.settings import Settings
 from app.storage.audit import AuditLog
 from app.storage.policies import PolicyStore
 from app.storage.tickets import TicketRecord, TicketStore
+from app.web.panel import warning_level
 
 
 @pytest.fixture
@@ -99,3 +100,58 @@ def test_after_a_reply_the_next_update_runs_on_the_cadence(pages_app: Flask, age
 def test_panel_page_needs_a_page_load_token(pages_app: Flask) -> None:
     assert pages_app.test_client().get("/panel?issueId=1&issueKey=SUP-1").status_code == 401
     assert pages_app.test_client().get("/api/panel/10001").status_code == 401
+
+
+@pytest.mark.parametrize(("left", "budget", "level"), [
+    (timedelta(hours=2), timedelta(hours=24), None),
+    (timedelta(minutes=59), timedelta(hours=24), "amber"),  # 1 h caps 25 % of a day
+    (timedelta(minutes=14), timedelta(hours=24), "red"),
+    (timedelta(minutes=20), timedelta(hours=1), None),  # 25 % of an hour is 15 min
+    (timedelta(minutes=14), timedelta(hours=1), "amber"),
+    (timedelta(minutes=5), timedelta(hours=1), "red"),  # 10 % of an hour is 6 min
+    (timedelta(minutes=30), None, "amber"),  # no budget known: the caps alone
+    (None, timedelta(hours=1), None),
+])
+def test_the_panel_warns_before_a_breach_by_default(left: timedelta | None, budget: timedelta | None,
+                                                     level: str | None) -> None:
+    assert warning_level(left, budget) == level
+
+
+def test_a_first_response_nearly_due_warns_amber_then_red(pages_app: Flask, agent: Api) -> None:
+    seed(pages_app, "10005", timedelta(hours=23, minutes=10))  # 50 min of a 24 h target left; no pre_breach
+    first = target(agent.get("/api/panel/10005").get_json(), "first_response")
+    assert first["state"] == "on_track" and first["warning"] == "amber"
+    assert first["budget_seconds"] == 24 * 3600 and first["open_now"] is True
+    seed(pages_app, "10006", timedelta(hours=23, minutes=50))
+    assert target(agent.get("/api/panel/10006").get_json(), "first_response")["warning"] == "red"
+    seed(pages_app, "10007", timedelta(hours=2))
+    assert target(agent.get("/api/panel/10007").get_json(), "first_response")["warning"] is None
+
+
+def test_a_late_first_response_says_how_late_and_stops(pages_app: Flask, agent: Api) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    reply = now - timedelta(hours=2)  # created 27.5 h ago: answered 1.5 h after the 24 h deadline
+    seed(pages_app, "10008", timedelta(hours=27, minutes=30), replies=(reply,), first_reply_at=reply,
+         last_update_at=reply)
+    first = target(agent.get("/api/panel/10008").get_json(), "first_response")
+    assert first["state"] == "breached" and first["met_at"] is not None
+    assert abs(first["late_seconds"] - 90 * 60) <= 1  # whole seconds of a creation time with microseconds
+    assert first["remaining_seconds"] is None and first["warning"] is None
+
+
+def test_a_ticket_whose_classification_failed_says_what_failed(pages_app: Flask, agent: Api) -> None:
+    AuditLog(pages_app.extensions["tierwise"].session_factory).record(
+        CLIENT_KEY, "10009", "policy_error", {"event": "e1", "error": "no rule set the severity and there is no default"},
+        datetime.now(UTC))
+    body = agent.get("/api/panel/10009").get_json()
+    assert body["tracked"] is False and body["reason"] == "classification_failed"
+    assert "no rule set the severity" in body["message"] and "Jira administrator" in body["help"]
+    assert agent.get("/api/panel/10010").get_json()["reason"] == "not_seen"
+
+
+def test_audit_entries_read_as_sentences(pages_app: Flask, agent: Api) -> None:
+    seed(pages_app, "10011", timedelta(hours=1))
+    AuditLog(pages_app.extensions["tierwise"].session_factory).record(
+        CLIENT_KEY, "10011", "fields_written", {"target": "first_response"}, datetime.now(UTC))
+    entry = agent.get("/api/panel/10011").get_json()["audit"][0]
+    assert entry["sentence"] == "Wrote the due dates to the ticket" and entry["action"] == "fields_written"

@@ -166,7 +166,7 @@ export function optionsHint(fieldId) {
 }
 
 // The site's fields for a picker: custom fields by name (their id after it, for admins who know ids).
-export function fieldOptions() {
-  return state.site.fields.map((f) => [f.id, f.custom ? `${f.name} (custom field ${f.id})` : `${f.name} (${f.id})`]);
+export function fieldOptions(keep = () => true) {
+  return state.site.fields.filter(keep).map((f) => [f.id, f.custom ? `${f.name} (custom field ${f.id})` : `${f.name} (${f.id})`]);
 }
 

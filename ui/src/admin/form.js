@@ -166,10 +166,12 @@ function renderActions() {
 
 export function renderBindings() {
   const bindings = state.settings.field_bindings || {};
-  const options = fieldOptions();
+  const types = state.reference.binding_field_types || {};
   $("tw-bindings").replaceChildren(...state.reference.binding_keys.map((key) => {
     const id = `s-binding-${key}`;
     const current = bindings[key] || "";
+    // only fields Jira accepts the value in: date-times for deadlines, selects for tier and severity
+    const options = fieldOptions((f) => !types[key] || types[key].includes(f.type));
     const field = el("select", { id, "data-settings-path": `field_bindings.${key}`, "aria-describedby": `${id}-error` },
       el("option", { value: "", text: "— not written to Jira —" }),
       current && !options.some(([v]) => v === current) ? el("option", { value: current, text: current }) : null,

@@ -46,7 +46,7 @@ function wire() {
       }
     });
   });
-  $("tw-save").addEventListener("click", save);
+  $("tw-save").addEventListener("click", () => save());
   $("tw-save-settings").addEventListener("click", saveSettings);
 }
 

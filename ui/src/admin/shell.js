@@ -74,6 +74,16 @@ export const ADMIN_SHELL = `
         <div class="tw-row">
           <div class="tw-field"><label for="tw-note">What changed (kept with the version)</label><input id="tw-note"></div>
           <button type="button" id="tw-save" class="tw-primary">Save as new version</button>
+          <dialog id="tw-conflict" aria-labelledby="tw-conflict-title">
+            <h2 id="tw-conflict-title">Someone saved while you were editing</h2>
+            <p id="tw-conflict-message"></p>
+            <div id="tw-conflict-changes" aria-live="polite"></div>
+            <div class="tw-row">
+              <button type="button" id="tw-conflict-overwrite" class="tw-primary">Save mine over theirs</button>
+              <button type="button" id="tw-conflict-load">Load their version (discard my draft)</button>
+              <button type="button" id="tw-conflict-cancel">Keep editing</button>
+            </div>
+          </dialog>
         </div>
         <p id="tw-error-count" class="tw-subtlest" aria-live="polite"></p>
       </section>

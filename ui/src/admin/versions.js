@@ -7,23 +7,58 @@ import { $, banner, state } from "./fields.js";
 import { setDraft } from "./form.js";
 import { showErrors } from "./preview.js";
 
-export async function save() {
+/** Save the draft as a new version, based on the version it was loaded from (`state.active`): when someone
+ * else saved in between, the API answers 409 and the conflict dialog shows who saved what. */
+export async function save(base = state.active && !state.active.is_default ? state.active.number : 0) {
   if (state.errors.length) return;
   $("tw-save").disabled = true;
   try {
-    const result = await api("POST", "/admin/policy", { document: state.draft, note: $("tw-note").value });
+    const result = await api("POST", "/admin/policy", { document: state.draft, note: $("tw-note").value, base_version: base });
     banner("success", `Saved as version ${result.version.number}. New tickets use it from now on; open tickets keep theirs unless you re-apply.`);
     flag("success", "Policy saved", `Version ${result.version.number} is active for new tickets.`);
     $("tw-note").value = "";
     await loadActive(false);
     await loadVersions();
   } catch (err) {
+    if (err instanceof ApiError && err.status === 409 && err.body.current) {
+      await showConflict(err.body);
+      return;
+    }
     if (err instanceof ApiError && err.body.errors) showErrors(err.body.errors);
     banner("danger", `Not saved: ${err.message}`);
     flag("error", "Policy not saved", err.message);
   } finally {
     $("tw-save").disabled = state.errors.length > 0;
   }
+}
+
+async function showConflict(body) {
+  const theirs = body.current;
+  const dialog = $("tw-conflict");
+  $("tw-conflict-message").textContent = `Version ${theirs.number} was saved ${formatInstant(theirs.created_at)}`
+    + `${theirs.created_by ? ` by ${theirs.created_by}` : ""}${theirs.note ? ` (“${theirs.note}”)` : ""}, after your draft started from `
+    + `${body.base_version ? `version ${body.base_version}` : "the built-in default"}. Nothing of yours was saved.`;
+  const changes = $("tw-conflict-changes");
+  changes.replaceChildren();
+  const base = state.versions.find((v) => v.number === body.base_version);
+  if (base && base.id !== theirs.id) {
+    const diff = await api("GET", `/admin/versions/${base.id}/diff/${theirs.id}`);
+    changes.append(el("h3", { text: `What version ${theirs.number} changed` }),
+      el("ul", { class: "tw-diff" }, diff.changes.map((c) => el("li", { "data-kind": c.kind, text: c.text }))));
+  }
+  const close = () => dialog.close();
+  $("tw-conflict-overwrite").onclick = () => { close(); save(theirs.number); };
+  $("tw-conflict-load").onclick = async () => {
+    close();
+    await loadActive(true);
+    await loadVersions();
+    banner("info", `Loaded version ${theirs.number}: your draft was discarded.`);
+  };
+  $("tw-conflict-cancel").onclick = close;
+  banner("danger", `Not saved: version ${theirs.number} was saved after your draft started.`);
+  flag("warning", "Policy not saved", `Version ${theirs.number} was saved meanwhile: review or overwrite.`);
+  dialog.showModal();
+  $("tw-conflict-cancel").focus();
 }
 
 export async function saveSettings() {
