@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import queue
 import signal
 import subprocess
-import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -18,7 +14,7 @@ import pytest
 
 from app.connect.tokens import mint_token
 
-from .test_ops_run import START_TIMEOUT, _free_port
+from .test_ops_run import START_TIMEOUT, _free_port, start_run
 
 
 def _get(url: str, headers: dict[str, str] | None = None) -> int:
@@ -33,14 +29,7 @@ def _get(url: str, headers: dict[str, str] | None = None) -> int:
 @pytest.mark.e2e
 def test_run_logs_page_loads_without_their_tokens(tmp_path: Path) -> None:
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "TIERWISE_SECRET_KEY"}}
-    env.update(TIERWISE_INSTANCE_DIR=str(tmp_path / "instance"), PORT=str(port), LOG_FORMAT="text")
-    proc = subprocess.Popen(
-        [sys.executable, "-c", "from app.cli import main; main()", "run"],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout or []], daemon=True).start()
+    proc, lines = start_run(tmp_path, port, log_format="text", stderr=subprocess.STDOUT)
     token = mint_token(issuer="some-site", secret="s" * 40, qsh="0" * 64, now=datetime.now(UTC))
     garbage = "NotAJwtButStillSecret0123456789"
     try:
