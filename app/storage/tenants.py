@@ -26,6 +26,15 @@ SETTABLE_STATES = frozenset({ENABLED, DISABLED})
 CONNECT, FORGE = "connect", "forge"
 
 
+class StaleInstall(Exception):
+    """An `installed` signed before the tenant's last lifecycle change (a replay): nothing was changed."""
+
+    def __init__(self, client_key: str, signed_at: datetime) -> None:
+        super().__init__(f"install of {client_key} signed at {signed_at.isoformat()} is older than its last change")
+        self.client_key = client_key
+        self.signed_at = signed_at
+
+
 @dataclass(frozen=True, repr=False)
 class Tenant:
     """An installation of Tierwise in a Jira site, with its shared secret decrypted."""
@@ -100,8 +109,12 @@ class TenantStore:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def _upsert(self, values: dict[str, Any], replace: list[str], at: datetime) -> Tenant:
-        """Insert the tenant as freshly installed at `at`, or replace `replace` on the existing row."""
+    def _upsert(self, values: dict[str, Any], replace: list[str], at: datetime, *, newer_only: bool = False) -> Tenant:
+        """Insert the tenant as freshly installed at `at`, or replace `replace` on the existing row.
+
+        With `newer_only`, an existing row whose last lifecycle change is later than `at` is left
+        as it is and `StaleInstall` is raised (one statement: the check and the write cannot race).
+        """
         lifecycle = dict(
             state=INSTALLED, state_changed_at=at, installed_at=at, last_installed_at=at, updated_at=at,
             uninstalled_at=None,
@@ -115,7 +128,11 @@ class TenantStore:
                 (table.state == UNINSTALLED, insert.excluded.installed_at), else_=table.installed_at
             )
             update.update({name: value for name, value in lifecycle.items() if name != "installed_at"})
-            session.execute(insert.on_conflict_do_update(index_elements=["client_key"], set_=update))
+            newer = table.state_changed_at <= at if newer_only else None
+            result = session.execute(insert.on_conflict_do_update(index_elements=["client_key"], set_=update,
+                                                                  where=newer))
+            if newer_only and result.rowcount == 0:  # type: ignore[attr-defined]
+                raise StaleInstall(values["client_key"], at)
         tenant = self.get(values["client_key"])
         assert tenant is not None
         return tenant
@@ -134,7 +151,11 @@ class TenantStore:
         entitlement_number: str | None = None,
         at: datetime,
     ) -> Tenant:
-        """Record a Connect install or reinstall: one row per clientKey, secret and baseUrl replaced."""
+        """Record a Connect install or reinstall: one row per clientKey, secret and baseUrl replaced.
+
+        An install signed before the tenant's last lifecycle change (uninstall, enable, disable or a
+        later install) is a replay: `StaleInstall`, and the stored tenant and secret stay.
+        """
         values: dict[str, Any] = dict(
             client_key=client_key,
             base_url=base_url,
@@ -148,7 +169,7 @@ class TenantStore:
             shared_secret_encrypted=self._secrets.encrypt(shared_secret),
         )
         # A reinstall replaces everything Jira sent (a site can be renamed, the secret is new).
-        return self._upsert(values, [name for name in values if name != "client_key"], at)
+        return self._upsert(values, [name for name in values if name != "client_key"], at, newer_only=True)
 
     def install_forge(
         self,
