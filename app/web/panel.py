@@ -28,8 +28,9 @@ from app.storage.audit import AuditEntry, AuditLog
 from app.storage.policies import PolicyStore, PolicyVersion, default_version
 from app.storage.tickets import TicketRecord, TicketStore
 from app.web.auth import require_connect_jwt, require_context_jwt
+from app.web.issue_access import IssueAccessUnknown, connect_context_issue, may_view_issue
 from app.web.pages import refuse, render_page
-from app.web.services import services
+from app.web.services import services, site_directory
 
 #: Audit entries the panel lists.
 PANEL_AUDIT_ENTRIES = 5
@@ -79,7 +80,14 @@ def page() -> Response:
 @bp.get("/api/panel/<issue_id>")
 @require_context_jwt()
 def panel_data(issue_id: str) -> ResponseReturnValue:
-    """What is due on the issue, its state, and why."""
+    """What is due on the issue, its state, and why (only for someone who may browse the issue)."""
+    try:
+        allowed = may_view_issue(g.tenant, g.user, issue_id, context_issue_id=connect_context_issue(g.connect_claims),
+                                 directory=site_directory())
+    except IssueAccessUnknown:
+        return refuse(503, "jira_unavailable", "Jira could not confirm that you may see this issue; try again")
+    if not allowed:
+        return refuse(403, "not_permitted", "you cannot see this issue's SLA")
     svc = services()
     tenant_key = g.tenant.client_key
     record = TicketStore(svc.session_factory).get(tenant_key, issue_id)
