@@ -65,11 +65,14 @@ def site(tmp_path: Path) -> Iterator[Site]:
 
 
 def test_panel_answers_through_forge_like_through_connect(site: Site) -> None:
-    response = site.call("/panel/10042", principal=AGENT.account_id)
+    # The issue exists in Jira and the agent may browse it (the panel's access rule asks Jira).
+    issue_id = site.jira.create_issue("Checkout down")["id"]
+    response = site.call(f"/panel/{issue_id}", principal=AGENT.account_id)
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["tracked"] is False and body["issue_id"] == "10042"
+    assert body["tracked"] is False and body["issue_id"] == issue_id
     assert "has not seen this ticket yet" in body["message"]
+    assert site.call("/panel/10042", principal=AGENT.account_id).status_code == 403  # no such issue in Jira
 
 
 def test_admin_api_checks_the_principal_is_a_jira_admin(site: Site) -> None:
