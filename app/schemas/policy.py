@@ -45,7 +45,7 @@ from app.schemas.fields import (
     dump_hours,
     dump_target,
 )
-from app.schemas.holidays_source import HOLIDAY_YEARS, HolidayRegionError, holiday_dates, normalize_region
+from app.schemas.holidays_source import HOLIDAY_YEARS, HolidayRegionError, RegionHolidays, normalize_region
 
 #: Jira status categories by key, and the display names that mean the same.
 STATUS_CATEGORIES = {
@@ -108,7 +108,7 @@ class HolidaysSchema(_Strict):
             country, subdivision = normalize_region(data["country"], data["subdivision"])
         except HolidayRegionError as exc:
             raise ValidationError(str(exc), field_name=exc.field) from None
-        data.update(country=country, subdivision=subdivision, dates=holiday_dates(country, subdivision))
+        data.update(country=country, subdivision=subdivision, dates=RegionHolidays(country, subdivision))
         return data
 
 

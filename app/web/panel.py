@@ -23,6 +23,7 @@ from app.policy.errors import PolicyError
 from app.policy.model import CALENDAR_24X7, TARGETS, Policy
 from app.policy.sla import SlaState, TargetState, evaluate
 from app.schemas.fields import dump_hours
+from app.schemas.holidays_source import holidays_between
 from app.schemas.policy import load_policy
 from app.storage.audit import AuditEntry, AuditLog
 from app.storage.policies import PolicyStore, PolicyVersion, default_version
@@ -143,7 +144,7 @@ def _calendar_json(policy: Policy, cal_id: str, today: date) -> dict[str, Any]:
                     "closes_desk": spec.holidays_close}
     horizon = today + timedelta(days=HOLIDAY_HORIZON_DAYS)
     upcoming = [{"date": d.isoformat(), "name": name}
-                for d, name in sorted(spec.holidays.items()) if today <= d <= horizon][:UPCOMING_HOLIDAYS]
+                for d, name in holidays_between(spec.holidays, today, horizon)][:UPCOMING_HOLIDAYS]
     return {"id": cal_id, "timezone": spec.timezone, "hours": dump_hours(spec.weekly), "holidays": holidays,
             "upcoming_holidays": upcoming if spec.holidays_close else []}
 
