@@ -32,6 +32,8 @@ _AUTHORIZATION = re.compile(
     r"""(?:(?P<scheme>JWT|Bearer|Basic)\s+)?[^\s'",}]+""",
     re.IGNORECASE,
 )
+#: A token in a query string (`?jwt=…`, as Connect page loads carry): in request lines and Referer headers.
+_QUERY_TOKEN = re.compile(r"(?P<name>[?&;](?:jwt|token|access_token|signature)=)[^&;\s'\"]+", re.IGNORECASE)
 #: `"sharedSecret": "..."` and similar key/value pairs in logged bodies.
 _SECRET_FIELD = re.compile(
     r"""(?P<name>shared_?secret|secret_?key|password|token)(?P<sep>['"]?\s*[:=]\s*['"]?)[^\s'",}]+""",
@@ -55,6 +57,7 @@ def register_secret(value: str | None) -> None:
 def redact(text: str) -> str:
     """`text` with JWTs, Authorization values and known secrets masked."""
     text = _JWT.sub(MASK, text)
+    text = _QUERY_TOKEN.sub(lambda m: m["name"] + MASK, text)
     text = _AUTHORIZATION.sub(
         lambda m: f"{m['name']}{m['sep']}{(m['scheme'] + ' ') if m['scheme'] else ''}{MASK}", text
     )
@@ -65,6 +68,14 @@ def redact(text: str) -> str:
         if secret in text:
             text = text.replace(secret, MASK)
     return text
+
+
+class RedactFilter(logging.Filter):
+    """Redact a record's formatted message in place (for loggers whose lines Tierwise does not format)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = redact(record.getMessage()), None
+        return True
 
 
 @contextmanager

@@ -23,6 +23,10 @@ T = TypeVar("T")
 
 #: Seconds an admin check is trusted (a revoked admin loses access within this time).
 ADMIN_TTL_S = 180.0
+#: Seconds an answer to "may this user browse this issue" is trusted (the panel asks on every load).
+ISSUE_ACCESS_TTL_S = 60.0
+#: The project permission that lets a user see an issue.
+BROWSE_PROJECTS = "BROWSE_PROJECTS"
 #: Seconds the site's field and status lists are reused.
 SITE_LISTS_TTL_S = 300.0
 #: Most entries a cache holds before it is cleared (bounded memory on a busy multi-tenant web node).
@@ -46,6 +50,7 @@ class SiteDirectory:
         self._services = services
         self._admins = TtlCache(ADMIN_TTL_S, clock, max_entries=MAX_ENTRIES)
         self._lists = TtlCache(SITE_LISTS_TTL_S, clock, max_entries=MAX_ENTRIES)
+        self._issue_access = TtlCache(ISSUE_ACCESS_TTL_S, clock, max_entries=MAX_ENTRIES)
 
     def _gateway(self, tenant: Tenant) -> JiraGateway:
         token = None
@@ -69,6 +74,15 @@ class SiteDirectory:
         return self._admins.get_or_load(
             (tenant.client_key, account_id),
             lambda: self._ask(tenant, lambda jira: jira.has_permission(account_id, ADMINISTER)),
+        )
+
+    def can_browse_issue(self, tenant: Tenant, account_id: str | None, issue_id: str) -> bool:
+        """True when `account_id` holds Browse Projects on the issue (Jira's own answer, cached briefly)."""
+        if not account_id:
+            return False
+        return self._issue_access.get_or_load(
+            (tenant.client_key, account_id, issue_id),
+            lambda: self._ask(tenant, lambda jira: jira.has_issue_permission(account_id, issue_id, BROWSE_PROJECTS)),
         )
 
     def fields(self, tenant: Tenant) -> list[dict[str, Any]]:

@@ -279,17 +279,34 @@ def my_permissions(s: JiraStandin, c: Call) -> Reply:
     return Reply(200, {"permissions": out})
 
 
+def _may_on_issue(s: JiraStandin, account_id: str, issue_id: str, perm: str, project: set[str]) -> bool:
+    """A project permission on one issue, as Jira answers it: "Invalid project and issue IDs are ignored"
+    (the spec's note on POST /rest/api/3/permissions/check), so an unknown issue is never granted; a
+    portal customer holds no Jira project permission on issues (they reach requests through the portal)."""
+    if perm not in project:
+        return False
+    try:
+        s.site.issue(issue_id)
+    except JiraError:
+        return False
+    return s.site.user(account_id).account_type != "customer"
+
+
 def check_permissions(s: JiraStandin, c: Call) -> Reply:
     body = c.body or {}
     account_id = body.get("accountId") or c.app.user.account_id
-    glob, project = permissions_of(s, account_id)
+    if account_id not in s.site.users:
+        glob, project = set(), set()  # nobody: no permission anywhere
+    else:
+        glob, project = permissions_of(s, account_id)
     out_projects = []
     for req in body.get("projectPermissions") or []:
         for perm in req.get("permissions") or []:
             ok = perm in project
             out_projects.append({"permission": perm,
                                  "projects": [p for p in req.get("projects") or [] if ok],
-                                 "issues": [i for i in req.get("issues") or [] if ok]})
+                                 "issues": [i for i in req.get("issues") or []
+                                            if _may_on_issue(s, account_id, str(i), perm, project)]})
     return Reply(200, {"globalPermissions": [p for p in body.get("globalPermissions") or [] if p in glob],
                        "projectPermissions": out_projects})
 

@@ -133,7 +133,8 @@ def run_cmd() -> None:
     env = _child_env(settings, url)
     web = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{settings.port}",
-         "--workers", str(RUN_WEB_WORKERS), "--access-logfile", "-", "app:create_app()"],
+         "--workers", str(RUN_WEB_WORKERS), "--access-logfile", "-",
+         "--logger-class", "app.access_log.RedactingLogger", "app:create_app()"],
         env=env,
     )  # fmt: skip
     worker = subprocess.Popen([sys.executable, "-c", "from app.cli import main; main()", "worker"], env=env)

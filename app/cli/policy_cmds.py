@@ -22,6 +22,8 @@ from app.policy.phases import known_phases
 from app.schemas.policy import PolicyDocumentError, load_policy, parse_document_text
 from app.schemas.presets import list_presets, load_preset, preset_document
 
+#: Years a ticket's times may fall in (deadlines a year past the latest still fit in a date).
+EARLIEST_YEAR, LATEST_YEAR = 1970, 2200
 #: Inputs at least this large get a progress bar on stderr.
 PROGRESS_THRESHOLD = 5_000
 
@@ -72,6 +74,8 @@ def _instant(text: str | None, option: str) -> datetime | None:
         _fail(f'{option}: "{text}" is not an ISO 8601 time (e.g. 2026-11-17T15:00:00+01:00)', 2)
     if at.utcoffset() is None:
         _fail(f'{option}: "{text}" needs a time zone offset (e.g. +01:00 or Z)', 2)
+    if not EARLIEST_YEAR <= at.year <= LATEST_YEAR:
+        _fail(f'{option}: "{text}" is not between the years {EARLIEST_YEAR} and {LATEST_YEAR}', 2)
     return at
 
 
@@ -111,6 +115,8 @@ def _guarded(run: Callable[[], None]) -> None:
         _fail(exc.first_line())
     except PolicyError as exc:
         _fail(str(exc))
+    except OverflowError as exc:
+        _fail(f"a deadline falls outside the dates Tierwise can compute ({exc})")
 
 
 @click.command(cls=OneLineCommand)
@@ -203,6 +209,8 @@ def validate(file: str) -> None:
         sys.exit(1)
     except PolicyError as exc:
         _fail(str(exc))
+    except OverflowError as exc:
+        _fail(f"a deadline falls outside the dates Tierwise can compute ({exc})")
     _emit(
         {
             "valid": True,

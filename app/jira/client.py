@@ -259,6 +259,22 @@ class JiraGateway:
         )  # fmt: skip
         return permission in ((body or {}).get("globalPermissions") or [])
 
+    def has_issue_permission(self, account_id: str, issue_id: str, permission: str) -> bool:
+        """True when the user holds the project permission (e.g. "BROWSE_PROJECTS") on the issue.
+
+        Jira ignores unknown issue ids, so an issue that does not exist is never granted.
+        """
+        if not issue_id.isdigit():
+            return False
+        body = self._call(
+            "POST", "rest/api/3/permissions/check",
+            json={"accountId": account_id, "projectPermissions": [{"issues": [int(issue_id)], "permissions": [permission]}]},
+        )  # fmt: skip
+        return any(
+            grant.get("permission") == permission and int(issue_id) in (grant.get("issues") or [])
+            for grant in (body or {}).get("projectPermissions") or []
+        )
+
     def myself(self) -> dict[str, Any]:
         """The user the app acts as (its add-on user)."""
         return self._call("GET", "rest/api/3/myself")  # type: ignore[no-any-return]

@@ -38,7 +38,7 @@ from __future__ import annotations
 import bisect
 import weakref
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -64,6 +64,10 @@ _MARGIN = 15 * 60 * _MINUTE
 _MAX_WEEKS = 52 * 200
 #: Weeks kept per calendar before the cache is dropped (bounds memory in a long-lived worker).
 _WEEK_CACHE_LIMIT = 50_000
+#: The last day `date` can hold, as an ordinal.
+_MAX_ORDINAL = date.max.toordinal()
+#: A week number beyond any calendar (the covered range of a calendar without holidays).
+_UNBOUNDED = 1 << 40
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -285,8 +289,47 @@ class _Days:
     """Which dates (epoch day numbers) deviate from the weekly hours."""
 
     closed: frozenset[int]  # extra_closed, always closed
-    holidays: frozenset[int]  # holidays that close the desk
+    holidays: _HolidayDays  # holidays that close the desk
     opened: frozenset[int]  # extra_open, not extra_closed
+
+
+class _HolidayDays:
+    """The epoch day numbers of a calendar's closing holidays, read a year at a time.
+
+    The schemas hand the core a mapping that resolves its dates by year on demand (`in_year`);
+    a plain mapping (tests, literals) is grouped by year once. Only the years a calculation
+    touches are ever read.
+    """
+
+    def __init__(self, holidays: Mapping[date, str]) -> None:
+        in_year = getattr(holidays, "in_year", None)
+        if callable(in_year):
+            self._in_year: Callable[[int], Iterable[date]] = in_year
+        else:
+            by_year: dict[int, list[date]] = {}
+            for day in holidays:
+                by_year.setdefault(day.year, []).append(day)
+            self._in_year = lambda year: by_year.get(year, ())
+        self.none = not holidays
+        self._years: dict[int, frozenset[int]] = {}
+
+    def of_year(self, year: int) -> frozenset[int]:
+        days = self._years.get(year)
+        if days is None:
+            days = self._years[year] = frozenset(_day_number(d) for d in self._in_year(year))
+        return days
+
+    def __contains__(self, day: object) -> bool:
+        if self.none or not isinstance(day, int):
+            return False
+        year = _year_of(day)
+        return year is not None and day in self.of_year(year)
+
+
+def _year_of(day: int) -> int | None:
+    """The year of epoch day `day`, or None beyond the dates Python can hold."""
+    ordinal = day + _EPOCH_ORDINAL
+    return date.fromordinal(ordinal).year if 1 <= ordinal <= _MAX_ORDINAL else None
 
 
 class BusinessCalendar:
@@ -311,11 +354,10 @@ class BusinessCalendar:
         closed = frozenset(_day_number(d) for d in spec.extra_closed)
         self._days = _Days(
             closed=closed,
-            holidays=frozenset(_day_number(d) for d in spec.holidays) if spec.holidays_close else frozenset(),
+            holidays=_HolidayDays(spec.holidays if spec.holidays_close else {}),
             opened=frozenset(_day_number(d) for d in spec.extra_open) - closed,
         )
-        special = self._days.closed | self._days.holidays | self._days.opened
-        self._special_weeks = frozenset((day - _FIRST_MONDAY) // 7 for day in special)
+        self._dated_weeks = frozenset((day - _FIRST_MONDAY) // 7 for day in self._days.closed | self._days.opened)
         self._nominal = _merge(
             [
                 ((weekday * MINUTES_PER_DAY + a) * _MINUTE, (weekday * MINUTES_PER_DAY + b) * _MINUTE)
@@ -324,16 +366,14 @@ class BusinessCalendar:
             ]
         )
         self._nominal_total = sum(b - a for a, b in self._nominal)
-        # Open time of each week with a special date, as long as its UTC offset stays put.
-        self._special_totals = {
-            w: _MINUTE
-            * sum(
-                b - a
-                for day in range(_FIRST_MONDAY + 7 * w, _FIRST_MONDAY + 7 * w + 7)
-                for a, b in self._hours(day)
-            )
-            for w in self._special_weeks
-        }
+        # Open time of each week with a special date (closed, opened or a holiday), as long as its UTC
+        # offset stays put: filled for the weeks of the years read so far (`_cover`), all of them
+        # when the calendar has no holidays.
+        self._special_totals: dict[int, int] = {}
+        self._years: tuple[int, int] | None = None  # the holiday years read: a contiguous range
+        self._covered = (-_UNBOUNDED, _UNBOUNDED) if self._days.holidays.none else (0, -1)
+        if self._days.holidays.none:
+            self._add_special_totals(self._dated_weeks)
         self._zone = _Zone(self.tz)
         self._weeks: dict[int, _Week] = {}
 
@@ -378,6 +418,7 @@ class BusinessCalendar:
                 return _from_us(a + need)
             need -= b - a
         weeks, special, nominal, zone = self._weeks, self._special_totals, self._nominal_total, self._zone
+        covered_lo, covered_hi = self._covered
         for w in range(w + 1, w + _MAX_WEEKS):  # noqa: B020 - walking on from the start week
             # _week_total inlined: this loop is where a far deadline spends its time.
             cached = weeks.get(w)
@@ -386,6 +427,8 @@ class BusinessCalendar:
             elif zone.changes_in_week(w):
                 total = self._week(w).total
             else:
+                if not covered_lo <= w <= covered_hi:
+                    covered_lo, covered_hi = self._cover(w)
                 total = special.get(w, nominal)
             if need <= total:
                 break
@@ -506,7 +549,41 @@ class BusinessCalendar:
             return week.total
         if self._zone.changes_in_week(w):
             return self._week(w).total
+        self._cover(w)
         return self._special_totals.get(w, self._nominal_total)
+
+    def _cover(self, w: int) -> tuple[int, int]:
+        """Read the holiday years week `w` falls in (and any between them and those read before), so
+        `_special_totals` knows every special week of the covered range; return that range of weeks."""
+        lo, hi = self._covered
+        if lo <= w <= hi:
+            return self._covered
+        first, last = _year_of(_FIRST_MONDAY + 7 * w), _year_of(_FIRST_MONDAY + 7 * w + 6)
+        if first is None or last is None:
+            return self._covered  # beyond what dates can hold: nothing to read, nominal weeks
+        y_lo, y_hi = (min(first, self._years[0]), max(last, self._years[1])) if self._years else (first, last)
+        added = [year for year in range(y_lo, y_hi + 1) if not (self._years and self._years[0] <= year <= self._years[1])]
+        self._years = (y_lo, y_hi)
+        holiday_weeks = {(day - _FIRST_MONDAY) // 7 for year in added for day in self._days.holidays.of_year(year)}
+        # Weeks wholly inside the years read (a week across New Year needs both of its years).
+        lo = -((_FIRST_MONDAY - _day_number(date(y_lo, 1, 1))) // 7)
+        hi = (_day_number(date(y_hi, 12, 31)) - _FIRST_MONDAY - 6) // 7
+        self._covered = (lo, hi)
+        candidates = {x for x in holiday_weeks | self._dated_weeks if lo <= x <= hi}
+        candidates |= {x for year in range(self._years[0], self._years[1] + 1)
+                       for x in self._year_weeks(year) if lo <= x <= hi}  # across New Year, now both read
+        self._add_special_totals(x for x in candidates if x not in self._special_totals)
+        return self._covered
+
+    def _year_weeks(self, year: int) -> set[int]:
+        """The weeks holding a closing holiday of `year` (already read)."""
+        return {(day - _FIRST_MONDAY) // 7 for day in self._days.holidays.of_year(year)}
+
+    def _add_special_totals(self, weeks: Iterable[int]) -> None:
+        for w in weeks:
+            self._special_totals[w] = _MINUTE * sum(
+                b - a for day in range(_FIRST_MONDAY + 7 * w, _FIRST_MONDAY + 7 * w + 7) for a, b in self._hours(day)
+            )
 
     def _week(self, w: int) -> _Week:
         week = self._weeks.get(w)
@@ -526,7 +603,8 @@ class BusinessCalendar:
             offset = self._zone.offset_at(monday)
             start, end = monday - offset, monday - offset + _WEEK
             segments = [(start, end, offset)]
-        if len(segments) == 1 and w not in self._special_weeks:
+        self._cover(w)
+        if len(segments) == 1 and w not in self._special_totals:
             shift = monday - segments[0][2]
             pieces = tuple((shift + a, shift + b) for a, b in self._nominal)
         else:

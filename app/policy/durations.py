@@ -10,6 +10,14 @@ from app.policy.errors import PolicyError
 #: Business days in a business week (`1w`).
 BUSINESS_DAYS_PER_WEEK = 5
 
+#: Longest duration a policy may state, in each form: a year of round-the-clock minutes or hours
+#: (`527040m`, `8784h`) and a working year of business days (`260bd`, `52w`). Longer targets are
+#: no service level, and deadlines that far out would run past what dates can hold.
+MAX_MINUTES = 366 * 24 * 60
+MAX_BUSINESS_DAYS = 52 * BUSINESS_DAYS_PER_WEEK
+#: Most digits read as an amount (more is beyond every maximum anyway).
+_MAX_DIGITS = 9
+
 _PATTERN = re.compile(r"^\s*(\d+)\s*(m|min|mins|minutes?|h|hrs?|hours?|bd|business ?days?|w|weeks?)\s*$", re.I)
 
 
@@ -46,14 +54,29 @@ def parse_duration(text: str, path: str = "") -> Duration:
         return Duration(at_closure=True)
     match = _PATTERN.match(text)
     if not match:
-        raise PolicyError(f'"{text}" is not a duration', path)
-    amount, unit = int(match.group(1)), match.group(2).lower()
+        raise PolicyError(f'"{_shown(text)}" is not a duration', path)
+    digits, unit = match.group(1).lstrip("0") or "0", match.group(2).lower()
+    amount = int(digits) if len(digits) <= _MAX_DIGITS else MAX_MINUTES * 60 + 1
     if amount <= 0:
-        raise PolicyError(f'"{text}" must be longer than zero', path)
+        raise PolicyError(f'"{_shown(text)}" must be longer than zero', path)
     if unit.startswith("m"):
-        return Duration(minutes=amount)
-    if unit.startswith("h"):
-        return Duration(minutes=amount * 60)
-    if unit.startswith("w"):
-        return Duration(business_days=amount * BUSINESS_DAYS_PER_WEEK)
-    return Duration(business_days=amount)
+        duration = Duration(minutes=amount)
+    elif unit.startswith("h"):
+        duration = Duration(minutes=amount * 60)
+    elif unit.startswith("w"):
+        duration = Duration(business_days=amount * BUSINESS_DAYS_PER_WEEK)
+    else:
+        duration = Duration(business_days=amount)
+    if duration.minutes > MAX_MINUTES or duration.business_days > MAX_BUSINESS_DAYS:
+        raise PolicyError(
+            f'"{_shown(text)}" is longer than the longest duration allowed '
+            f"({MAX_MINUTES // 60}h = {MAX_MINUTES}m, or {MAX_BUSINESS_DAYS}bd = {MAX_BUSINESS_DAYS // 5}w)",
+            path,
+        )
+    return duration
+
+
+def _shown(text: str) -> str:
+    """`text` as an error message quotes it: stripped, and cut short when long."""
+    text = text.strip()
+    return text if len(text) <= 40 else text[:40] + "…"

@@ -14,6 +14,9 @@ from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.policy.errors import PolicyError
+from app.policy.markup import clean_comment_text
+
+__all__ = ["EtaError", "clean_comment_text", "eta_comment_text", "find_next_update_promise", "promise_too_late"]
 
 
 def _fixed(hours: float, name: str) -> timezone:
@@ -73,6 +76,12 @@ NEXT_UPDATE_CUES: tuple[str, ...] = (
 
 #: How far after a cue (in characters of cleaned text) a time may stand.
 WINDOW_CHARS = 120
+#: Most next-update cues read in one reply: real replies state a handful, and each cue costs a
+#: window of pattern searches, so a reply of nothing but "ETA ETA ETA …" stays cheap.
+MAX_CUES_READ = 64
+#: Longest relative promise ("in 3 days") read as one; anything longer is no promise.
+MAX_RELATIVE_DAYS = 60
+_UNITS_PER_DAY = {"m": 24 * 60, "h": 24, "d": 1}
 #: Most characters between a day word ("tomorrow", "Monday") and the clock time it qualifies.
 DAY_GAP_CHARS = 20
 
@@ -119,17 +128,6 @@ _DAY = re.compile(
 _WORD_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
                  "eight": 8, "ten": 10, "twelve": 12}
 
-# Wiki markup (Jira Cloud comment bodies) and plain-text noise to clear before reading times.
-_DROP_BLOCKS = re.compile(r"\{(code|noformat|quote)(?::[^}]*)?\}.*?(?:\{\1\}|$)", re.I | re.S)
-_QUOTE_LINES = re.compile(r"^\s*(?:bq\.|>).*$", re.M)
-_MENTION = re.compile(r"\[~[^\]]*\]")
-_LINK = re.compile(r"\[([^\]|]*)\|[^\]]*\]")
-_BARE_LINK = re.compile(r"\[[^\]]*\]|https?://\S+", re.I)
-_MACRO = re.compile(r"\{[a-z]+(?::[^}]*)?\}", re.I)
-_EMPHASIS = re.compile(r"(?<![\w*])[*_+^]+(?=\S)|(?<=\S)[*_+^]+(?![\w*])")
-_AM_PM = re.compile(r"\b([ap])\.\s?m\.", re.I)
-
-
 class EtaError(PolicyError):
     """A next-update time that cannot be stated (naive datetime, unknown zone)."""
 
@@ -142,19 +140,6 @@ class _Clock:
     minute: int
 
 
-def clean_comment_text(text: str) -> str:
-    """Comment text without wiki markup, code/quote blocks, mentions and links."""
-    text = _DROP_BLOCKS.sub("\n", text)
-    text = _QUOTE_LINES.sub("", text)
-    text = _MENTION.sub("@user", text)
-    text = _LINK.sub(r"\1", text)
-    text = _BARE_LINK.sub(" ", text)
-    text = _MACRO.sub(" ", text)
-    text = _EMPHASIS.sub("", text)
-    text = _AM_PM.sub(lambda m: m.group(1) + "m", text)
-    return text
-
-
 def find_next_update_promise(text: str, *, now: datetime, tz: ZoneInfo) -> datetime | None:
     """The next-update time `text` promises (aware, UTC), or None when it states none.
 
@@ -163,11 +148,16 @@ def find_next_update_promise(text: str, *, now: datetime, tz: ZoneInfo) -> datet
     """
     _require_aware(now, "now")
     cleaned = clean_comment_text(text)
-    for cue in _CUE.finditer(cleaned):
+    for count, cue in enumerate(_CUE.finditer(cleaned)):
+        if count >= MAX_CUES_READ:
+            break
         window = _window(cleaned, cue.end())
-        promise = _read_time(window, now=now, tz=tz)
-        if promise is not None and promise > now:
-            return promise.astimezone(UTC)
+        try:
+            promise = _read_time(window, now=now, tz=tz)
+            if promise is not None and promise > now:
+                return promise.astimezone(UTC)
+        except OverflowError:
+            continue  # a date at the edge of the calendar ("9999-12-31T23:59-14:00") promises nothing
     return None
 
 
@@ -223,6 +213,8 @@ def _relative_time(m: re.Match[str], now: datetime) -> datetime | None:
     else:
         amount = float(raw)
     unit = m["unit"].lower()
+    if not 0 < amount <= MAX_RELATIVE_DAYS * _UNITS_PER_DAY[unit[0]]:
+        return None  # also keeps timedelta() away from amounts it cannot hold
     if unit.startswith("m"):
         delta = timedelta(minutes=amount)
     elif unit.startswith("d"):
@@ -231,7 +223,7 @@ def _relative_time(m: re.Match[str], now: datetime) -> datetime | None:
         delta = timedelta(hours=amount)
     if m["n2"]:
         delta += timedelta(minutes=int(m["n2"]))
-    if delta <= timedelta(0) or delta > timedelta(days=60):
+    if delta <= timedelta(0) or delta > timedelta(days=MAX_RELATIVE_DAYS):
         return None
     return now + delta
 

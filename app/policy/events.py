@@ -275,34 +275,69 @@ def comment_text(body: Any) -> str:
     if body is None:
         return ""
     if isinstance(body, str):
-        return body
+        return _text(body, "comment.body")
     if isinstance(body, Mapping):
-        parts: list[str] = []
-        _adf_text(body, parts)
-        return "".join(parts).strip()
+        return _adf_text(body).strip()
     raise EventError("comment body is neither a string nor an ADF document", "comment.body")
 
 
 _ADF_BLOCKS = {"paragraph", "heading", "listItem", "blockquote", "codeBlock", "panel", "tableRow", "rule"}
+#: Marks the end of a block node on the walk's stack (its newline is written after its children).
+_BLOCK_END = object()
 
 
-def _adf_text(node: Mapping[str, Any], out: list[str]) -> None:
-    kind = node.get("type")
-    if kind == "text":
-        out.append(str(node.get("text", "")))
-    elif kind == "mention":
-        out.append(str((node.get("attrs") or {}).get("text") or "@mention"))
-    elif kind == "hardBreak":
-        out.append("\n")
-    elif kind == "codeBlock":
-        # Code is quoted material (logs, commands), never a promise: keep it out of the text.
-        out.append("\n")
-        return
-    for child in node.get("content") or ():
-        if isinstance(child, Mapping):
-            _adf_text(child, out)
-    if kind in _ADF_BLOCKS:
-        out.append("\n")
+def _adf_text(doc: Mapping[str, Any]) -> str:
+    """The text of an ADF document, walked with a stack (no recursion, so no depth limit to hit).
+
+    A node whose `content` is not a list, or a mention whose `attrs` is not an object, is not ADF:
+    `EventError`, and the event is dropped as unreadable.
+    """
+    out: list[str] = []
+    stack: list[Any] = [doc]
+    while stack:
+        node = stack.pop()
+        if node is _BLOCK_END:
+            out.append("\n")
+            continue
+        if not isinstance(node, Mapping):
+            continue  # stray values between nodes carry no text
+        kind = node.get("type")
+        if kind == "text":
+            out.append(_text(node.get("text", ""), "comment.body"))
+        elif kind == "mention":
+            attrs = node.get("attrs")
+            if attrs is not None and not isinstance(attrs, Mapping):
+                raise EventError("a mention's attrs is not an object", "comment.body")
+            out.append(_text((attrs or {}).get("text") or "@mention", "comment.body"))
+        elif kind == "hardBreak":
+            out.append("\n")
+        elif kind == "codeBlock":
+            # Code is quoted material (logs, commands), never a promise: keep it out of the text.
+            out.append("\n")
+            continue
+        content = node.get("content")
+        if content is not None and not isinstance(content, list):
+            raise EventError("an ADF node's content is not a list", "comment.body")
+        if kind in _ADF_BLOCKS:
+            stack.append(_BLOCK_END)
+        stack.extend(reversed(content or ()))
+    return "".join(out)
+
+
+def _text(value: Any, path: str) -> str:
+    """`value` as text that can be stored and sent on (UTF-8: no lone surrogates)."""
+    text = value if isinstance(value, str) else str(value)
+    if not _encodable(text):
+        raise EventError("text is not valid Unicode (a lone surrogate)", path)
+    return text
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 # --- shared field readers -------------------------------------------------------------------------
@@ -323,16 +358,23 @@ def _mapping(value: Any, path: str) -> Mapping[str, Any]:
     return value
 
 
+#: Longest id (issue, comment, key) accepted: Jira's are far shorter; storage columns are 64–255.
+MAX_ID_CHARS = 64
+
+
 def _id(obj: Mapping[str, Any], key: str, path: str) -> str:
     value = obj.get(key)
     if isinstance(value, bool) or not isinstance(value, str | int) or str(value) == "":
         raise EventError("missing", path)
-    return str(value)
+    text = _text(value, path)
+    if len(text) > MAX_ID_CHARS:
+        raise EventError(f"longer than {MAX_ID_CHARS} characters", path)
+    return text
 
 
 def _opt_str(value: Any) -> str | None:
     if isinstance(value, str) and value:
-        return value
+        return _text(value, "")
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return None

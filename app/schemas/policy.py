@@ -35,7 +35,7 @@ from app.policy.model import (
     Tier,
     TierTargets,
 )
-from app.schemas import crossref
+from app.schemas import crossref, limits
 from app.schemas.custom_targets import (
     CustomTargetSchema,
     NoteSchema,
@@ -53,7 +53,7 @@ from app.schemas.fields import (
     dump_hours,
     dump_target,
 )
-from app.schemas.holidays_source import HOLIDAY_YEARS, HolidayRegionError, holiday_dates, normalize_region
+from app.schemas.holidays_source import HOLIDAY_YEARS, HolidayRegionError, RegionHolidays, normalize_region
 
 #: Jira status categories by key, and the display names that mean the same.
 STATUS_CATEGORIES = {
@@ -115,7 +115,7 @@ class HolidaysSchema(_Strict):
             country, subdivision = normalize_region(data["country"], data["subdivision"])
         except HolidayRegionError as exc:
             raise ValidationError(str(exc), field_name=exc.field) from None
-        data.update(country=country, subdivision=subdivision, dates=holiday_dates(country, subdivision))
+        data.update(country=country, subdivision=subdivision, dates=RegionHolidays(country, subdivision))
         return data
 
 
@@ -426,6 +426,8 @@ def load_policy(document: Mapping[str, Any]) -> Policy:
     """Load a policy document; raise PolicyDocumentError listing every problem with its path."""
     if not isinstance(document, Mapping):
         raise PolicyDocumentError([("", "a policy document must be an object")])
+    if over := limits.document_errors(document):
+        raise PolicyDocumentError(over)
     errors: list[tuple[str, str]] = []
     policy: Policy | None = None
     try:
@@ -550,13 +552,13 @@ def dump_policy(policy: Policy) -> dict[str, Any]:
 # --- text ---------------------------------------------------------------------------------------
 
 
-class _YamlLoader(yaml.SafeLoader):
+class _YamlLoader(limits.LimitedSafeLoader):
     """YAML 1.2 booleans: only true/false, so a key `on:` stays the string "on"."""
 
 
 _YamlLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    for first, resolvers in limits.LimitedSafeLoader.yaml_implicit_resolvers.items()
 }
 _YamlLoader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
@@ -567,9 +569,13 @@ def parse_document_text(text: str, filename: str = "") -> dict[str, Any]:
     """Parse a policy document from JSON, or YAML (by `.yaml`/`.yml` name, or when it is not JSON)."""
     name = filename.lower()
     is_yaml = name.endswith((".yaml", ".yml"))
+    if too_large := limits.size_errors(text):
+        raise PolicyDocumentError(too_large)
     if not is_yaml:
         try:
             data = json.loads(text)
+        except RecursionError:
+            raise PolicyDocumentError(limits.too_deep()) from None
         except json.JSONDecodeError as exc:
             if name.endswith(".json"):
                 raise PolicyDocumentError([("", f"not valid JSON: {exc}")]) from None
@@ -577,6 +583,8 @@ def parse_document_text(text: str, filename: str = "") -> dict[str, Any]:
     if is_yaml:
         try:
             data = yaml.load(text, Loader=_YamlLoader)  # noqa: S506 - a SafeLoader subclass
+        except limits.YamlLimitError as exc:
+            raise PolicyDocumentError([("", str(exc))]) from None
         except yaml.YAMLError as exc:
             raise PolicyDocumentError(
                 [("", f"not valid JSON or YAML: {' '.join(str(exc).split())}")]

@@ -26,6 +26,15 @@ SETTABLE_STATES = frozenset({ENABLED, DISABLED})
 CONNECT, FORGE = "connect", "forge"
 
 
+class StaleInstall(Exception):
+    """An `installed` signed before the tenant's last lifecycle change (a replay): nothing was changed."""
+
+    def __init__(self, client_key: str, signed_at: datetime) -> None:
+        super().__init__(f"install of {client_key} signed at {signed_at.isoformat()} is older than its last change")
+        self.client_key = client_key
+        self.signed_at = signed_at
+
+
 @dataclass(frozen=True, repr=False)
 class Tenant:
     """An installation of Tierwise in a Jira site, with its shared secret decrypted."""
@@ -111,8 +120,12 @@ class TenantStore:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def _upsert(self, values: dict[str, Any], replace: list[str], at: datetime) -> Tenant:
-        """Insert the tenant as freshly installed at `at`, or replace `replace` on the existing row."""
+    def _upsert(self, values: dict[str, Any], replace: list[str], at: datetime, *, newer_only: bool = False) -> Tenant:
+        """Insert the tenant as freshly installed at `at`, or replace `replace` on the existing row.
+
+        With `newer_only`, an existing row whose last lifecycle change is later than `at` is left
+        as it is and `StaleInstall` is raised (one statement: the check and the write cannot race).
+        """
         lifecycle = dict(
             state=INSTALLED, state_changed_at=at, installed_at=at, last_installed_at=at, updated_at=at,
             uninstalled_at=None,
@@ -126,7 +139,11 @@ class TenantStore:
                 (table.state == UNINSTALLED, insert.excluded.installed_at), else_=table.installed_at
             )
             update.update({name: value for name, value in lifecycle.items() if name != "installed_at"})
-            session.execute(insert.on_conflict_do_update(index_elements=["client_key"], set_=update))
+            newer = table.state_changed_at <= at if newer_only else None
+            result = session.execute(insert.on_conflict_do_update(index_elements=["client_key"], set_=update,
+                                                                  where=newer))
+            if newer_only and result.rowcount == 0:  # type: ignore[attr-defined]
+                raise StaleInstall(values["client_key"], at)
         tenant = self.get(values["client_key"])
         assert tenant is not None
         return tenant
@@ -151,6 +168,8 @@ class TenantStore:
 
         `installation_id` (the payload's `installationId`) is what Forge Invocation Tokens name once the
         site moves to the Forge app; it is kept only while no other tenant holds it (a site has one).
+        An install signed before the tenant's last lifecycle change (uninstall, enable, disable or a
+        later install) is a replay: `StaleInstall`, and the stored tenant and secret stay.
         """
         if installation_id and self._holder(installation_id) not in (None, client_key):
             installation_id = None
@@ -172,8 +191,7 @@ class TenantStore:
             values["cloud_id"] = cloud_id
         # A reinstall replaces everything Jira sent (a site can be renamed, the secret is new).
         replace = [name for name in values if name not in ("client_key", "platform")]
-        tenant = self._upsert(values, replace, at)
-        return tenant
+        return self._upsert(values, replace, at, newer_only=True)
 
     def install_forge(
         self,

@@ -46,6 +46,8 @@ R = TypeVar("R")
 
 #: Largest imported file (characters).
 MAX_IMPORT_CHARS = 512 * 1024
+#: Years a preview may start in.
+PREVIEW_YEARS = (1970, 2200)
 
 bp = Blueprint("admin", __name__)
 
@@ -254,12 +256,18 @@ def preview() -> ResponseReturnValue:
     """For a draft: when a ticket opened now would be due, per tier × severity, and the calendar strip."""
     body = json_body()
     at = _parse_at(body.get("at"))
+    if not PREVIEW_YEARS[0] <= at.year <= PREVIEW_YEARS[1]:
+        return refuse(400, "bad_body", f'"at" must be between the years {PREVIEW_YEARS[0]} and {PREVIEW_YEARS[1]}')
     try:
         policy = load_policy(_document_from_body())
     except PolicyDocumentError as exc:
         return jsonify(valid=False, errors=[{"path": p, "message": m} for p, m in exc.errors], rows=[], calendars=[])
-    return jsonify(valid=True, errors=[], at=at.isoformat(), rows=preview_rows(policy, at),
-                   calendars=calendar_strips(policy, at.date(), STRIP_DAYS))
+    try:
+        rows, strips = preview_rows(policy, at), calendar_strips(policy, at.date(), STRIP_DAYS)
+    except (PolicyError, OverflowError) as exc:
+        # A deadline the engine cannot state (a calendar that never opens again, dates beyond year 9999).
+        return refuse(422, "preview_failed", f"the draft's deadlines cannot be computed: {exc}")
+    return jsonify(valid=True, errors=[], at=at.isoformat(), rows=rows, calendars=strips)
 
 
 def _parse_at(value: Any) -> datetime:

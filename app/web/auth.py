@@ -25,7 +25,7 @@ from app.connect.tokens import (
     verify_install_token,
     verify_request_token,
 )
-from app.web.errors import BadBody
+from app.web.errors import TOO_DEEP, BadBody
 from app.web.services import services
 
 P = ParamSpec("P")
@@ -50,7 +50,10 @@ def _request_parts() -> tuple[str, str, str]:
 
 def json_body() -> dict[str, Any]:
     """The request body as a JSON object (413 if too large, `BadBody` if not a JSON object)."""
-    body = request.get_json(force=True, silent=True)
+    try:
+        body = request.get_json(force=True, silent=True)
+    except RecursionError:
+        raise BadBody(TOO_DEEP) from None
     if not isinstance(body, dict):
         raise BadBody("the request body must be a JSON object")
     return body

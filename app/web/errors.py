@@ -24,6 +24,10 @@ HTTP_CODES = {
 }
 
 
+#: What a body nested deeper than the JSON parser goes is told.
+TOO_DEEP = "the request body nests objects or arrays too deeply"
+
+
 class BadBody(Exception):
     """A request body Tierwise cannot use: answered 400."""
 
@@ -57,7 +61,14 @@ def _auth_error(exc: AuthError) -> ResponseReturnValue:
 
 
 def _bad_body(exc: BadBody) -> ResponseReturnValue:
+    # One line, never the body: junk from anyone must not flood the log.
+    log.info("request body refused: %s", exc.message)
     return jsonify(error_body(exc.code, exc.message)), exc.status
+
+
+def _too_deep(exc: RecursionError) -> ResponseReturnValue:
+    # json.loads gives up on bodies nested thousands of levels deep (e.g. the raw webhook parse).
+    return _bad_body(BadBody(TOO_DEEP))
 
 
 def _validation_error(exc: ValidationError) -> ResponseReturnValue:
@@ -80,5 +91,6 @@ def register(flask_app: Flask) -> None:
     """Install the JSON error handlers on `flask_app`."""
     flask_app.register_error_handler(AuthError, _auth_error)
     flask_app.register_error_handler(BadBody, _bad_body)
+    flask_app.register_error_handler(RecursionError, _too_deep)
     flask_app.register_error_handler(ValidationError, _validation_error)
     flask_app.register_error_handler(HTTPException, _http_error)

@@ -313,6 +313,7 @@ def api_proxy(path: str) -> ResponseReturnValue:
     if tenant is None:
         raise ForgeAuthError("unknown_installation", "this Forge installation is not installed in Tierwise")
     g.tenant, g.user, g.connect_claims, g.forge_context = tenant, context.account_id, {}, context
+    g.context_issue_id = issue  # checked above: the FIT's own issue (the panel's access rule trusts it)
     return view(**args)
 
 

@@ -17,12 +17,17 @@ from flask.typing import ResponseReturnValue
 from marshmallow import EXCLUDE, Schema, fields
 
 from app.connect.tokens import ClientKeyMismatch, UnknownTenant
+from app.storage.audit import AuditLog
+from app.storage.tenants import StaleInstall
 from app.web.auth import load_body, require_lifecycle_install, verify_connect_jwt
 from app.web.services import services
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("lifecycle", __name__, url_prefix="/lifecycle")
+
+#: The audit log's issue id for entries about the tenant itself rather than one ticket.
+TENANT_AUDIT = ""
 
 
 class LifecycleSchema(Schema):
@@ -61,6 +66,20 @@ def _issued_at(claims: dict[str, Any]) -> datetime:
 @require_lifecycle_install(InstalledSchema())
 def installed() -> ResponseReturnValue:
     body = g.lifecycle
+    try:
+        _install(body)
+    except StaleInstall as exc:
+        # A validly signed but older install (a replay after an uninstall or reinstall): change nothing.
+        AuditLog(services().session_factory).record(
+            exc.client_key, TENANT_AUDIT, "stale_install_ignored",
+            {"signed_at": exc.signed_at.isoformat()}, at=datetime.now(UTC))
+        log.info("stale installed for %s ignored (signed %s)", exc.client_key, exc.signed_at.isoformat())
+        return "", 204
+    log.info("tenant installed: %s", body["client_key"])
+    return "", 204
+
+
+def _install(body: dict[str, Any]) -> None:
     services().tenants.install(
         body["client_key"],
         shared_secret=body["shared_secret"],
@@ -75,8 +94,6 @@ def installed() -> ResponseReturnValue:
         cloud_id=body["cloud_id"] or None,
         at=_issued_at(g.connect_claims),
     )
-    log.info("tenant installed: %s", body["client_key"])
-    return "", 204
 
 
 @bp.post("/uninstalled")

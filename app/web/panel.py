@@ -22,12 +22,14 @@ from app.policy.sla import SlaState, TargetState, calendar_for, evaluate
 from app.policy.timefmt import utc_iso as _iso
 from app.schemas.compiled import compiled_policy
 from app.schemas.fields import dump_hours
+from app.schemas.holidays_source import holidays_between
 from app.storage.audit import AuditEntry, AuditLog
 from app.storage.policies import PolicyStore, PolicyVersion
 from app.storage.tickets import TicketRecord, TicketStore
 from app.web.auth import require_connect_jwt, require_context_jwt
+from app.web.issue_access import IssueAccessUnknown, connect_context_issue, may_view_issue
 from app.web.pages import refuse, render_page
-from app.web.services import services
+from app.web.services import services, site_directory
 
 #: Audit entries the panel lists.
 PANEL_AUDIT_ENTRIES = 5
@@ -83,7 +85,14 @@ def page() -> Response:
 @bp.get("/api/panel/<issue_id>")
 @require_context_jwt()
 def panel_data(issue_id: str) -> ResponseReturnValue:
-    """What is due on the issue, its state, and why."""
+    """What is due on the issue, its state, and why (only for someone who may browse the issue)."""
+    try:
+        allowed = may_view_issue(g.tenant, g.user, issue_id, context_issue_id=_context_issue(),
+                                 directory=site_directory())
+    except IssueAccessUnknown:
+        return refuse(503, "jira_unavailable", "Jira could not confirm that you may see this issue; try again")
+    if not allowed:
+        return refuse(403, "not_permitted", "you cannot see this issue's SLA")
     svc = services()
     tenant_key = g.tenant.client_key
     record = TicketStore(svc.session_factory).get(tenant_key, issue_id)
@@ -99,6 +108,11 @@ def panel_data(issue_id: str) -> ResponseReturnValue:
     response = jsonify(panel_json(record, version, policy, state, audit))
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _context_issue() -> str | None:
+    """The issue the page's token was issued for: the Forge door's checked extension issue, or Connect's claim."""
+    return g.get("context_issue_id") or connect_context_issue(g.connect_claims)
 
 
 def _version_of(session_factory: Any, record: TicketRecord) -> PolicyVersion:
@@ -164,7 +178,7 @@ def _calendar_json(policy: Policy, cal_id: str, today: date) -> dict[str, Any]:
                     "closes_desk": spec.holidays_close}
     horizon = today + timedelta(days=HOLIDAY_HORIZON_DAYS)
     upcoming = [{"date": d.isoformat(), "name": name}
-                for d, name in sorted(spec.holidays.items()) if today <= d <= horizon][:UPCOMING_HOLIDAYS]
+                for d, name in holidays_between(spec.holidays, today, horizon)][:UPCOMING_HOLIDAYS]
     return {"id": cal_id, "timezone": spec.timezone, "hours": dump_hours(spec.weekly), "holidays": holidays,
             "upcoming_holidays": upcoming if spec.holidays_close else []}
 

@@ -71,10 +71,11 @@ class Site:
         return mint_token(issuer=self.client_key, secret=self.shared_secret, now=datetime.now(UTC),
                           qsh=query_string_hash("GET", path, query), subject=user, ttl=TOKEN_TTL_S)
 
-    def context_token(self, user: str | None) -> str:
-        """What `AP.context.getToken()` returns inside the page."""
+    def context_token(self, user: str | None, issue_id: str | None = None) -> str:
+        """What `AP.context.getToken()` returns inside the page (an issue panel's names its issue)."""
+        extra = {"context": {"jira": {"issue": {"id": issue_id}}}} if issue_id else None
         return mint_token(issuer=self.client_key, secret=self.shared_secret, now=datetime.now(UTC),
-                          qsh=CONTEXT_QSH, subject=user, ttl=TOKEN_TTL_S)
+                          qsh=CONTEXT_QSH, subject=user, ttl=TOKEN_TTL_S, extra=extra)
 
 
 @dataclass

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -135,7 +136,8 @@ def open_page(browser: Any, site: Site) -> Iterator[Any]:
 
         context.route("**/*", guard)
         page = context.new_page()
-        config = {"token": site.context_token(user), "user": user, "colorMode": color_mode,
+        issue_id = (urllib.parse.parse_qs(query).get("issueId") or [None])[0]
+        config = {"token": site.context_token(user, issue_id), "user": user, "colorMode": color_mode,
                   "timeZone": VIEWER_TIME_ZONE, "locale": locale}
         page.add_init_script(f"window.__TW_AP = {json.dumps(config)};")
         token = site.page_token(path, query, user)

@@ -37,17 +37,24 @@ def _gone(pid: int) -> bool:
     return status.exists() and status.read_text().split(") ")[1].startswith("Z")
 
 
-@pytest.mark.e2e
-def test_run_starts_web_and_worker_on_embedded_services_and_stops_on_sigterm(tmp_path: Path) -> None:
-    port = _free_port()
+def start_run(tmp_path: Path, port: int, *, log_format: str = "json", stderr: int | None = subprocess.DEVNULL,
+              ) -> tuple[subprocess.Popen[str], queue.Queue[str]]:
+    """`tierwise run` on embedded services in `tmp_path`, and a queue of the lines it prints."""
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "TIERWISE_SECRET_KEY"}}
-    env.update(TIERWISE_INSTANCE_DIR=str(tmp_path / "instance"), PORT=str(port), LOG_FORMAT="json")
+    env.update(TIERWISE_INSTANCE_DIR=str(tmp_path / "instance"), PORT=str(port), LOG_FORMAT=log_format)
     proc = subprocess.Popen(
         [sys.executable, "-c", "from app.cli import main; main()", "run"],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True,
     )  # fmt: skip
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout or []], daemon=True).start()
+    return proc, lines
+
+
+@pytest.mark.e2e
+def test_run_starts_web_and_worker_on_embedded_services_and_stops_on_sigterm(tmp_path: Path) -> None:
+    port = _free_port()
+    proc, lines = start_run(tmp_path, port)
     try:
         printed: list[str] = []
         deadline = time.monotonic() + START_TIMEOUT

@@ -46,10 +46,11 @@ def free_port() -> int:
 
 
 class Gunicorn:
-    def __init__(self, base_url: str, env: dict[str, str], log_path: Path) -> None:
+    def __init__(self, base_url: str, env: dict[str, str], log_path: Path, key_server: KeyServer) -> None:
         self.base_url = base_url
         self.env = env
         self.log_path = log_path
+        self.key_server = key_server
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
@@ -85,7 +86,7 @@ def gunicorn(tmp_path: Path, signing_key: rsa.RSAPrivateKey) -> Iterator[Gunicor
             cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
         try:
-            server = Gunicorn(base_url, env, log_path)
+            server = Gunicorn(base_url, env, log_path, keys)
             deadline = time.monotonic() + STARTUP_SECONDS
             while True:
                 assert proc.poll() is None, f"gunicorn exited early:\n{server.log()}"

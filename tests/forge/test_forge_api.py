@@ -79,6 +79,8 @@ def test_panel_answers_through_forge_like_through_connect(site: Site) -> None:
     body = response.json()
     assert body["tracked"] is False and body["issue_id"] == issue["id"]
     assert "has not seen this ticket yet" in body["message"]
+    refused = site.call("/panel/10042", principal=AGENT.account_id)  # not the FIT's issue (nor one in Jira)
+    assert refused.status_code == 404 and set(refused.json()) == {"error", "message"}
 
 
 def test_panel_answers_only_for_the_issue_it_is_shown_on(site: Site) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.policy.durations import Duration
+from app.policy.durations import MAX_BUSINESS_DAYS, Duration
 from app.policy.model import Target
 from app.schemas.fields import WeeklyHoursField, dump_hours, dump_target, parse_target
 
@@ -27,7 +27,7 @@ def test_weekly_hours_round_trip(week) -> None:
 
 durations = st.one_of(
     st.integers(1, 100_000).map(lambda m: Duration(minutes=m)),
-    st.integers(1, 400).map(lambda d: Duration(business_days=d)),
+    st.integers(1, MAX_BUSINESS_DAYS).map(lambda d: Duration(business_days=d)),  # longer is refused
 )
 targets = st.one_of(
     st.builds(

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from app.storage.crypto import SecretBox
 from app.storage.db import make_session_factory
-from app.storage.tenants import TenantStore
+from app.storage.tenants import StaleInstall, TenantStore
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 KEY = "c2d5ce5b-1c89-3e1f-9a0c-f2a7c4e8a001"
@@ -75,10 +75,11 @@ def test_concurrent_reinstalls_leave_exactly_one_row(store: TenantStore, engine:
         t.start()
     for t in threads:
         t.join()
-    assert errors == []
+    # An install that arrives after a later-signed one is a stale replay (StaleInstall), nothing else fails.
+    assert all(isinstance(e, StaleInstall) for e in errors), errors
     assert _row_count(engine) == 1
     tenant = store.get(KEY)
-    assert tenant is not None and tenant.shared_secret in {f"secret-{n}" for n in range(8)}
+    assert tenant is not None and tenant.shared_secret == "secret-7"  # the latest signed install wins
 
 
 def test_reinstall_after_uninstall_reactivates_the_same_row(store: TenantStore, engine: Engine) -> None:

@@ -25,6 +25,13 @@ class FakeDirectory:
 
     admins: set[str] = field(default_factory=lambda: {ADMIN_ID})
     asked: list[str] = field(default_factory=list)
+    #: Who holds Browse Projects on every issue (agents and admins); `issue_asks` records the checks.
+    browsers: set[str] = field(default_factory=lambda: {ADMIN_ID, AGENT_ID})
+    issue_asks: list[tuple[str, str]] = field(default_factory=list)
+
+    def can_browse_issue(self, tenant: Any, account_id: str | None, issue_id: str) -> bool:
+        self.issue_asks.append((str(account_id), issue_id))
+        return account_id in self.browsers
 
     def is_admin(self, tenant: Any, account_id: str | None) -> bool:
         self.asked.append(str(account_id))
