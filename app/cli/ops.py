@@ -31,11 +31,12 @@ def _settings() -> Settings:
 
 
 def _migrate(settings: Settings) -> str | None:
+    from app.storage.crypto import secret_box_for
     from app.storage.db import current_revision, make_engine, migrate
 
     engine = make_engine(settings.effective_database_url)
     try:
-        migrate(engine)
+        migrate(engine, secrets=secret_box_for(settings))
         return current_revision(engine)
     finally:
         engine.dispose()

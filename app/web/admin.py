@@ -42,7 +42,7 @@ bp = Blueprint("admin", __name__)
 
 
 def _store() -> PolicyStore:
-    return PolicyStore(services().session_factory)
+    return PolicyStore(services().session_factory, services().webhooks)
 
 
 def require_admin() -> Callable[[Callable[P, R]], Callable[P, R]]:
@@ -369,8 +369,7 @@ def put_settings() -> ResponseReturnValue:
 
 
 def _chat_webhooks() -> ChatWebhooks:
-    svc = services()
-    return ChatWebhooks(svc.session_factory, svc.secrets)
+    return services().webhooks
 
 
 @_admin_api("/api/admin/chat-webhooks/<name>", methods=["PUT"])
