@@ -10,7 +10,8 @@ A tenant admin chooses these URLs, so they are treated as hostile (server-side r
   resolver would accept (`127.1`, `0x7f000001`, `2130706433`, `[::ffff:127.0.0.1]`). The
   connection then goes to THAT address (urllib3 pool on the IP, `Host` and TLS SNI/certificate
   check on the name), so a second, different DNS answer (rebinding) is never used. The one
-  exemption: an address the operator listed literally (`127.0.0.1:5001`) may be that address.
+  exemption: a URL whose host is an address the operator listed literally (`127.0.0.1:5001`)
+  may reach that address (by that literal only; a listed name gets every address check).
 - **No redirects** (a 3xx is an answer, and treated as refusing), short connect/read timeouts.
 - The URL is never in an error message or a log line (its path is often a bearer secret), and
   callers audit an outcome ("page failed"), never the remote's status or body.
@@ -149,8 +150,10 @@ def resolve_host(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-def pinned_address(target: Target, allow_http: Collection[HostPort] = (), resolve: Resolver = resolve_host) -> str:
-    """The one address to connect to: the literal, or the first answer of ONE resolution, all checked."""
+def pinned_address(target: Target, resolve: Resolver = resolve_host) -> str:
+    """The one address to connect to: the literal (checked by `parse_target`), or the first answer of
+    ONE resolution, every answer checked — with no exemption: a listed literal is reached by its
+    literal only, never through a name that happens to resolve to it."""
     if target.literal is not None:
         return str(target.literal)
     answers = list(resolve(target.host, target.port))
@@ -158,7 +161,7 @@ def pinned_address(target: Target, allow_http: Collection[HostPort] = (), resolv
         raise OutboundUnavailable("name resolution gave no address")
     for answer in answers:
         address = ipaddress.ip_address(answer.split("%", 1)[0])
-        if forbidden_address(address) and not _listed(str(address), target.port, allow_http):
+        if forbidden_address(address):
             raise OutboundRefused("resolves to a loopback, private, link-local or reserved address")
     return answers[0]
 
@@ -172,7 +175,7 @@ def post_json(url: str, body: Mapping[str, Any], *, what: str = "webhook",
     """
     try:
         target = parse_target(url, allow_http)
-        address = pinned_address(target, allow_http, resolve)
+        address = pinned_address(target, resolve)
     except OutboundRefused as exc:
         log.warning("%s refused: %s", what, exc)
         raise OutboundRefused(f"{what}: {exc}") from None

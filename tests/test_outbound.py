@@ -199,9 +199,9 @@ def test_a_listed_loopback_address_is_reachable_and_only_that_one(receiver: Rece
     assert receiver.posts == [("/page", f"127.0.0.1:{receiver.port}", {"x": 1})]
     with pytest.raises(OutboundRefused):  # the same server by another loopback spelling is not listed
         post_json(f"http://127.0.0.2:{receiver.port}/page", {}, allow_http=allow)
-    with pytest.raises(OutboundRefused):  # a listed name resolving to a loopback address nobody listed
+    with pytest.raises(OutboundRefused):  # a listed name resolving to the listed address: the name is checked
         post_json(f"http://localhost:{receiver.port}/page", {}, allow_http=(*allow, ("localhost", receiver.port)),
-                  resolve=ScriptedResolver(["127.0.0.2"]))
+                  resolve=ScriptedResolver(["127.0.0.1"]))
 
 
 def test_a_redirect_is_not_followed() -> None:
