@@ -34,6 +34,8 @@ import urllib3
 
 from app.jira.errors import JiraUnavailable
 
+#: The CA bundle receivers' certificates are checked against (certifi's Mozilla bundle).
+CA_BUNDLE = certifi.where()
 #: Seconds to open the connection (TCP + TLS) to a webhook receiver.
 CONNECT_SECONDS = 3
 #: Seconds for the whole post (connect + read); a slow receiver is retried, not waited on.
@@ -202,7 +204,7 @@ def _send(target: Target, address: str, payload: bytes) -> int:
     pool: urllib3.HTTPConnectionPool
     if target.scheme == "https":
         pool = urllib3.HTTPSConnectionPool(address, target.port, timeout=timeout, retries=False, maxsize=1,
-                                           cert_reqs="CERT_REQUIRED", ca_certs=certifi.where(),
+                                           cert_reqs="CERT_REQUIRED", ca_certs=CA_BUNDLE,
                                            server_hostname=target.host, assert_hostname=target.host)
     else:
         pool = urllib3.HTTPConnectionPool(address, target.port, timeout=timeout, retries=False, maxsize=1)

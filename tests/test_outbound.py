@@ -243,3 +243,58 @@ def test_an_https_target_keeps_the_name_for_host_sni_and_certificate() -> None:
     target = parse_target("https://Hooks.Example:8443/a/b?c=d")
     assert (target.scheme, target.host, target.port, target.path) == ("https", "hooks.example", 8443, "/a/b?c=d")
     assert target.host_header == "hooks.example:8443" and target.literal is None
+
+
+def _tls_receiver(tmp_path: Any, name: str) -> tuple[Receiver, str]:
+    """A Receiver speaking TLS with a self-signed certificate for `name`; returns it and the cert file."""
+    import datetime as dt
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    server = Receiver()
+    server.httpd.socket = context.wrap_socket(server.httpd.socket, server_side=True)
+    return server, str(cert_file)
+
+
+def test_https_goes_to_the_pinned_address_with_sni_and_the_certificate_checked_on_the_name(
+        tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    server, ca = _tls_receiver(tmp_path, "hooks.example")
+    try:
+        monkeypatch.setattr(outbound, "CA_BUNDLE", ca)
+        seen: list[tuple[str, int]] = []
+        real = urllib3.util.connection.create_connection
+
+        def to_server(address: tuple[str, int], *args: Any, **kwargs: Any) -> Any:
+            seen.append(address)
+            return real(("127.0.0.1", server.port), *args, **kwargs)
+
+        monkeypatch.setattr(urllib3.util.connection, "create_connection", to_server)
+        resolver = ScriptedResolver([PUBLIC], ["127.0.0.1"])
+        assert post_json("https://hooks.example/hook/s3cr3t", {"a": 1}, resolve=resolver) == 202
+        assert seen == [(PUBLIC, 443)] and resolver.calls == [("hooks.example", 443)]
+        assert server.posts == [("/hook/s3cr3t", "hooks.example", {"a": 1})]
+        # A certificate for another name is refused (retried as unavailable, never posted).
+        with pytest.raises(OutboundUnavailable):
+            post_json("https://other.example/hook", {"a": 2}, resolve=ScriptedResolver([PUBLIC]))
+        assert len(server.posts) == 1
+    finally:
+        server.close()

@@ -94,7 +94,8 @@ def rotate_secrets_cmd() -> None:
 
     services = Services(_settings())
     try:
-        click.echo(f"re-encrypted {services.tenants.rotate_secrets()} secret(s)")
+        count = services.tenants.rotate_secrets() + services.webhooks.rotate_secrets()
+        click.echo(f"re-encrypted {count} secret(s)")
     finally:
         services.close()
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.outbound import HostPort, url_problem
@@ -127,6 +128,24 @@ class ChatWebhooks:
 
         self._update(tenant_key, change, by, None)
         return seal_document(document, lambda index, _url: names[index])
+
+    def rotate_secrets(self) -> int:
+        """Re-encrypt every tenant's webhook URLs under the current (first) key; returns how many."""
+        count = 0
+        with self._sessions.begin() as session:
+            for row in session.scalars(sa.select(TenantSettingsRow)):
+                data = dict(row.settings or {})
+                hooks = {name: {**entry, "token": self._secrets.rotate(str(entry["token"]))} if entry.get("token") else entry
+                         for name, entry in (data.get(SETTINGS_KEY) or {}).items()}
+                count += sum(1 for entry in hooks.values() if entry.get("token"))
+                oncall = data.get(ONCALL_KEY)
+                if isinstance(oncall, Mapping) and oncall.get("token"):
+                    data[ONCALL_KEY] = {**oncall, "token": self._secrets.rotate(str(oncall["token"]))}
+                    count += 1
+                if hooks:
+                    data[SETTINGS_KEY] = hooks
+                row.settings = data
+        return count
 
     def _settings(self, tenant_key: str) -> Mapping[str, Any]:
         with self._sessions() as session:

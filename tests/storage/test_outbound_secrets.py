@@ -159,3 +159,14 @@ def test_migration_0007_moves_clear_urls_out_of_every_table(empty_url: str, secr
         assert entries == {"page_failed": {"rule": "r"}, "gave_up": {"intent": "page", "error": "page failed"}}
     finally:
         engine.dispose()
+
+
+def test_rotating_the_key_re_encrypts_the_webhook_urls(engine: Engine, secrets: SecretBox, secret_key: str) -> None:
+    tenant = _install(engine, secrets)
+    store, hooks = _stores(engine, secrets)
+    store.save_settings(tenant, {"oncall_webhook_url": ONCALL_URL}, "admin")
+    hooks.set(tenant, "room", PAGE_URL)
+    both = SecretBox(["the new key", secret_key])
+    assert ChatWebhooks(make_session_factory(engine), both).rotate_secrets() == 2
+    new_only = ChatWebhooks(make_session_factory(engine), SecretBox(["the new key"]))
+    assert new_only.oncall_url(tenant) == ONCALL_URL and new_only.url(tenant, "room") == PAGE_URL
