@@ -74,18 +74,23 @@ class ScriptedResolver:
         return self.answers[min(len(self.calls), len(self.answers)) - 1]
 
 
-@pytest.fixture
-def connections(monkeypatch: pytest.MonkeyPatch, receiver: Receiver) -> list[tuple[str, int]]:
-    """Every address a post connects to, recorded; the socket itself goes to the local receiver."""
+def redirect_connections(monkeypatch: pytest.MonkeyPatch, port: int) -> list[tuple[str, int]]:
+    """Record every address a post connects to; the socket itself goes to 127.0.0.1:`port`."""
     seen: list[tuple[str, int]] = []
     real = urllib3.util.connection.create_connection
 
     def recording(address: tuple[str, int], *args: Any, **kwargs: Any) -> Any:
         seen.append(address)
-        return real(("127.0.0.1", receiver.port), *args, **kwargs)
+        return real(("127.0.0.1", port), *args, **kwargs)
 
     monkeypatch.setattr(urllib3.util.connection, "create_connection", recording)
     return seen
+
+
+@pytest.fixture
+def connections(monkeypatch: pytest.MonkeyPatch, receiver: Receiver) -> list[tuple[str, int]]:
+    """Every address a post connects to, recorded; the socket itself goes to the local receiver."""
+    return redirect_connections(monkeypatch, receiver.port)
 
 
 #: Addresses no webhook may reach, in the spellings an attacker would try (literal in the URL).
@@ -280,14 +285,7 @@ def test_https_goes_to_the_pinned_address_with_sni_and_the_certificate_checked_o
     server, ca = _tls_receiver(tmp_path, "hooks.example")
     try:
         monkeypatch.setattr(outbound, "CA_BUNDLE", ca)
-        seen: list[tuple[str, int]] = []
-        real = urllib3.util.connection.create_connection
-
-        def to_server(address: tuple[str, int], *args: Any, **kwargs: Any) -> Any:
-            seen.append(address)
-            return real(("127.0.0.1", server.port), *args, **kwargs)
-
-        monkeypatch.setattr(urllib3.util.connection, "create_connection", to_server)
+        seen = redirect_connections(monkeypatch, server.port)
         resolver = ScriptedResolver([PUBLIC], ["127.0.0.1"])
         assert post_json("https://hooks.example/hook/s3cr3t", {"a": 1}, resolve=resolver) == 202
         assert seen == [(PUBLIC, 443)] and resolver.calls == [("hooks.example", 443)]
