@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
     from app.connect.install_keys import InstallKeyFetcher
+    from app.storage.chat_webhooks import ChatWebhooks
     from app.storage.crypto import SecretBox
     from app.storage.forge_tokens import SqlSystemTokenStore
     from app.storage.tenants import TenantStore
@@ -41,7 +42,7 @@ class Services:
 
                 engine = make_engine(self.settings.effective_database_url)
                 if not self.settings.database_url:
-                    migrate_embedded(engine, self.settings.instance_dir)
+                    migrate_embedded(engine, self.settings.instance_dir, secrets=self.secrets)
                 self._engine = engine
             return self._engine
 
@@ -58,6 +59,13 @@ class Services:
         from app.storage.crypto import secret_box_for
 
         return secret_box_for(self.settings)
+
+    @cached_property
+    def webhooks(self) -> ChatWebhooks:
+        """Tenants' outbound webhook URLs, encrypted at rest, checked against the outbound rule."""
+        from app.storage.chat_webhooks import ChatWebhooks
+
+        return ChatWebhooks(self.session_factory, self.secrets, self.settings.allow_http_hosts)
 
     @cached_property
     def tenants(self) -> TenantStore:

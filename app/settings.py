@@ -18,6 +18,31 @@ DEFAULT_RETENTION_DAYS = 30
 MAX_BODY_BYTES = 1024 * 1024
 
 
+def parse_host_ports(value: str | None) -> tuple[tuple[str, int | None], ...]:
+    """`TIERWISE_ALLOW_HTTP_HOSTS`: comma-separated `host[:port]` (`[::1]:8080` for IPv6), lower-cased."""
+    entries: list[tuple[str, int | None]] = []
+    for raw in (value or "").split(","):
+        item = raw.strip().lower()
+        if not item:
+            continue
+        host, port = item, None
+        if item.startswith("["):
+            host, _, rest = item[1:].partition("]")
+            port_text = rest[1:] if rest.startswith(":") else None
+        elif item.count(":") == 1:
+            host, port_text = item.split(":")
+        else:
+            port_text = None
+        if port_text is not None:
+            if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+                raise ValueError(f"TIERWISE_ALLOW_HTTP_HOSTS: {raw.strip()!r} is not host[:port]")
+            port = int(port_text)
+        if not host or "/" in host or "@" in host:
+            raise ValueError(f"TIERWISE_ALLOW_HTTP_HOSTS: {raw.strip()!r} is not host[:port]")
+        entries.append((host, port))
+    return tuple(entries)
+
+
 def _bool(value: str | None, default: bool = False) -> bool:
     if value is None or value == "":
         return default
@@ -44,6 +69,8 @@ class Settings:
     queue_name: str = "tierwise"
     port: int = 5000
     worker_threads: int = 8
+    #: `host[:port]` entries outbound webhooks may reach over plain http (local development, tests).
+    allow_http_hosts: tuple[tuple[str, int | None], ...] = ()
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -70,6 +97,7 @@ class Settings:
             queue_name=e.get("TIERWISE_QUEUE") or "tierwise",
             port=port,
             worker_threads=max(1, int(e.get("TIERWISE_WORKER_THREADS") or 8)),
+            allow_http_hosts=parse_host_ports(e.get("TIERWISE_ALLOW_HTTP_HOSTS")),
         )
 
     @property

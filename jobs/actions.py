@@ -7,7 +7,9 @@ is not idempotent is marked `in_flight` before its call (a worker that dies mid-
 mark, and the next run looks for the effect first); every intent is marked `sent` after, with its
 audit entry — the marks of idempotent intents are written together at the end. Transient
 failures propagate (the job retries; the intent stays); 401/403/404/400 and a refused URL
-abandon the intent with an audit entry.
+abandon the intent with an audit entry — for an outbound webhook only "page failed" / "chat
+failed", never the URL, the remote's status or body, nor why the address was refused (the audit
+is what agents see in the panel; `app.outbound` logs the reason without the URL).
 """
 
 from __future__ import annotations
@@ -55,10 +57,13 @@ class WorkerPort:
         return found
 
     def post_json(self, url: str, body: Mapping[str, Any], *, what: str) -> int:
-        return post_json(url, body, what=what)
+        return post_json(url, body, what=what, allow_http=self._ctx.stores.services.settings.allow_http_hosts)
 
-    def chat_webhook_url(self, name: str) -> str | None:
+    def webhook_url(self, name: str) -> str | None:
         return self._ctx.stores.chat_webhooks.url(self._ctx.key, name)
+
+    def oncall_url(self) -> str | None:
+        return self._ctx.stores.chat_webhooks.oncall_url(self._ctx.key)
 
 
 def _text(value: Any) -> str:
@@ -81,9 +86,11 @@ def deliver(ctx: TenantContext, issue_key: str, intents: Sequence[StoredIntent])
                 result = kind.deliver(port, Delivery(intent.kind, ctx.key, intent.issue_id, issue_key, intent.payload,
                                                      intent.why, was_in_flight=intent.state == IN_FLIGHT))
             except _GIVE_UP as exc:
-                status = getattr(exc, "status", None)
-                mark = (intent, ABANDONED, ("gave_up", {**intent.why, "intent": intent.kind, "error": str(exc),
-                                                           "status": status}))
+                if isinstance(exc, OutboundRefused):  # why stays in the server log: agents read the audit
+                    detail: dict[str, Any] = {"error": f"{intent.kind} failed"}
+                else:
+                    detail = {"error": str(exc), "status": getattr(exc, "status", None)}
+                mark = (intent, ABANDONED, ("gave_up", {**intent.why, "intent": intent.kind, **detail}))
                 outbox.mark_many([*done, mark], at=datetime.now(UTC))
                 done = []
                 continue

@@ -49,7 +49,7 @@ class Stores:
         self.tickets = TicketStore(svc.session_factory)
         self.audit = AuditLog(svc.session_factory)
         self.outbox = Outbox(svc.session_factory)
-        self.policies = PolicyStore(svc.session_factory)
+        self.policies = PolicyStore(svc.session_factory, svc.webhooks)
         self.units = TicketUnit(svc.session_factory)
 
     @cached_property
@@ -58,9 +58,9 @@ class Stores:
 
         return TimerStore(self.services.redis, NAMESPACE)
 
-    @cached_property
+    @property
     def chat_webhooks(self) -> ChatWebhooks:
-        return ChatWebhooks(self.services.session_factory, self.services.secrets)
+        return self.services.webhooks
 
 
 _stores: dict[int, Stores] = {}
@@ -125,7 +125,7 @@ class TenantContext:
     def decide_settings(self, field_types: Mapping[str, str] | None = None) -> DecideSettings:
         """The tenant's settings as `decide` takes them (`field_types` from the prefetch)."""
         return DecideSettings(self.key, self.settings.field_bindings, field_types or {},
-                              self.settings.oncall_webhook_url)
+                              self.settings.oncall_webhook_host is not None)
 
     def detach(self) -> None:
         """Read versions through the process's own sessions again (the job's transaction is over)."""

@@ -152,11 +152,13 @@ class Demo:
         settings = Settings.from_env(self.env)
         self.services = Services(settings)
         self.env["REDIS_URL"] = redis_url(settings)  # the embedded server, shared with the children
+        self.pages: list[dict[str, Any]] = []
+        self.pager = _pager(self.pages)
+        # The demo's pager is plain http on loopback: allowed by name, as an operator would list it.
+        self.env["TIERWISE_ALLOW_HTTP_HOSTS"] = self.pager.url.removeprefix("http://")
         self.services = Services(Settings.from_env(self.env))
         _ = self.services.engine  # migrate once before the children start
         self.procs: list[subprocess.Popen[bytes]] = []
-        self.pages: list[dict[str, Any]] = []
-        self.pager = _pager(self.pages)
         self.client_key = ""
 
     def start(self) -> None:
@@ -201,7 +203,7 @@ class Demo:
     def use_policy(self, document: dict[str, Any], oncall: bool = False) -> None:
         from app.storage.policies import PolicyStore
 
-        store = PolicyStore(self.services.session_factory)
+        store = PolicyStore(self.services.session_factory, self.services.webhooks)
         store.save(self.client_key, document, "demo")
         store.save_settings(self.client_key, {
             "field_bindings": {"first_response_due": "customfield_10100", "next_update_due": "customfield_10101",

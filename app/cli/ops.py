@@ -31,11 +31,12 @@ def _settings() -> Settings:
 
 
 def _migrate(settings: Settings) -> str | None:
+    from app.storage.crypto import secret_box_for
     from app.storage.db import current_revision, make_engine, migrate
 
     engine = make_engine(settings.effective_database_url)
     try:
-        migrate(engine)
+        migrate(engine, secrets=secret_box_for(settings))
         return current_revision(engine)
     finally:
         engine.dispose()
@@ -93,7 +94,8 @@ def rotate_secrets_cmd() -> None:
 
     services = Services(_settings())
     try:
-        click.echo(f"re-encrypted {services.tenants.rotate_secrets()} secret(s)")
+        count = services.tenants.rotate_secrets() + services.webhooks.rotate_secrets()
+        click.echo(f"re-encrypted {count} secret(s)")
     finally:
         services.close()
 

@@ -54,7 +54,8 @@ class Settings:
     tenant_key: str = ""
     field_bindings: Mapping[str, str] = field(default_factory=dict, hash=False)
     field_types: Mapping[str, str] = field(default_factory=dict, hash=False)
-    oncall_webhook_url: str | None = None
+    #: Whether the tenant has an on-call webhook (the URL itself stays encrypted until delivery).
+    has_oncall_webhook: bool = False
 
 
 @dataclass(frozen=True)
@@ -212,7 +213,7 @@ def _finish(force: InForce, record: TicketRecord, now: datetime, settings: Setti
     if new:
         situation = Situation("created", record, {}, note_text=f"Tierwise: {severity} ticket on tier {tier}.",
                               page_body=page_payload(record, "created", None, None),
-                              oncall_url=settings.oncall_webhook_url)
+                              has_oncall=settings.has_oncall_webhook)
         intents += action_intents(policy, situation)
     write = write_back(policy, force.version_number, record, settings.field_bindings, settings.field_types)
     if write is not None:
@@ -261,13 +262,13 @@ def _timer_intents(policy: Policy, record: TicketRecord, target: str, kind: str,
         on, record, {"target": target, "deadline": utc_iso(due)},
         note_text=f"Tierwise: {target.replace('_', ' ')} {words} (due {utc_iso(due)}, {record.severity} "
                   f"on tier {record.tier}).",
-        page_body=page_payload(record, kind, target, due), oncall_url=settings.oncall_webhook_url,
+        page_body=page_payload(record, kind, target, due), has_oncall=settings.has_oncall_webhook,
         target=target, due=due)
     intents = action_intents(policy, situation)
     assert record.tier is not None and record.severity is not None
     flags = policy.targets_for(record.tier, record.severity)
     if kind == BREACH and flags.page_on_call and not any(i.kind == "page" for i in intents):
-        page = page_intent(settings.oncall_webhook_url, replace(situation, why={
+        page = page_intent(None, replace(situation, why={
             "rule": f"{record.tier}/{record.severity} page_on_call", "target": target, "deadline": utc_iso(due)}))
         if page is not None:
             intents.append(page)

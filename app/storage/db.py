@@ -48,6 +48,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # With WAL, NORMAL stays consistent after a crash (a power loss may drop the last commits) and a
     # commit costs ~0.1 ms instead of ~8 ms with FULL; a ticket event makes several commits.
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Freed and rewritten content is zeroed, not left in free pages: a secret moved to its encrypted
+    # form (migration 0007, a key rotation) does not linger in the file.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
     # No implicit BEGIN from the driver: the "begin" listener below says how a transaction begins.
     dbapi_connection.isolation_level = None
@@ -112,29 +115,39 @@ def upsert_for(session: Session) -> Any:
     raise NotImplementedError(f"no upsert for database dialect {name!r}")
 
 
-def _alembic_config(engine: Engine) -> Any:
+def _alembic_config(engine: Engine, secrets: Any = None) -> Any:
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["engine"] = engine
+    config.attributes["secrets"] = secrets
     return config
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
-    """Upgrade the database behind `engine` to `revision` (Alembic)."""
+def migrate(engine: Engine, revision: str = "head", *, secrets: Any = None) -> None:
+    """Upgrade the database behind `engine` to `revision` (Alembic). `secrets` (a SecretBox) is the key
+    data migrations encrypt with (0007); without it they build one from the environment."""
     from alembic import command
 
-    command.upgrade(_alembic_config(engine), revision)
+    command.upgrade(_alembic_config(engine, secrets), revision)
+    if engine.dialect.name == "sqlite":  # the rewritten pages into the main file, the WAL emptied
+        raw = engine.raw_connection()  # outside any transaction: the pool's begin hook opens BEGIN IMMEDIATE
+        try:
+            cursor = raw.cursor()
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            cursor.close()
+        finally:
+            raw.close()
 
 
-def migrate_embedded(engine: Engine, lock_dir: Path) -> None:
+def migrate_embedded(engine: Engine, lock_dir: Path, *, secrets: Any = None) -> None:
     """Migrate the embedded SQLite database, one process at a time (web workers and the worker start together)."""
     lock_dir.mkdir(parents=True, exist_ok=True)
     with open(lock_dir / "migrate.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            migrate(engine)
+            migrate(engine, secrets=secrets)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
 

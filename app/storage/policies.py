@@ -10,21 +10,31 @@ the on-call webhook) live in `tenant_settings` beside the versions.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Any
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
+from app.outbound import HostPort, url_problem
+from app.policy.actions.chat import masked_url
+from app.policy.actions.page import page_urls
 from app.policy.field_ids import is_field_id
 from app.schemas.policy import load_policy
 from app.schemas.presets import preset_document
 from app.storage.models import Base
+
+if TYPE_CHECKING:
+    from app.storage.chat_webhooks import ChatWebhooks
+
+#: Key of the named (chat and page) webhooks in the settings JSON (`app.storage.chat_webhooks`).
+SETTINGS_KEY = "chat_webhooks"
+#: Key of the tenant's on-call webhook (`{"token", "host"}`, encrypted) in the settings JSON.
+ONCALL_KEY = "oncall_webhook"
 
 #: The preset a tenant runs on until an admin saves a policy of its own.
 DEFAULT_PRESET = "communardo"
@@ -81,23 +91,42 @@ class PolicyVersion:
 
 @dataclass(frozen=True)
 class TenantSettings:
-    """The admin's settings: SLA value → Jira field id, and the on-call webhook URL."""
+    """The admin's settings: SLA value → Jira field id, and the host of the on-call webhook.
+
+    The on-call URL itself is kept encrypted (`app.storage.chat_webhooks`); what may be shown of it
+    is its host, on the admin page only (`as_json` gives `https://host/…`, which the settings form
+    sends back to mean "keep it")."""
 
     field_bindings: Mapping[str, str] = field(default_factory=dict, hash=False)
-    oncall_webhook_url: str | None = None
+    oncall_webhook_host: str | None = None
     updated_at: datetime | None = None
     updated_by: str | None = None
-    #: Name → host of the tenant's chat webhooks (`app.storage.chat_webhooks`; the URLs stay encrypted there).
+    #: Name → host of the tenant's webhooks (`app.storage.chat_webhooks`; the URLs stay encrypted there).
     chat_webhook_hosts: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     def as_json(self) -> dict[str, Any]:
+        host = self.oncall_webhook_host
         return {
             "field_bindings": dict(self.field_bindings),
-            "oncall_webhook_url": self.oncall_webhook_url,
-            "chat_webhooks": {name: {"host": host} for name, host in self.chat_webhook_hosts.items()},
+            "oncall_webhook_url": masked_url(host) if host else None,
+            "oncall_webhook": {"host": host} if host else None,
+            "chat_webhooks": {name: {"host": h} for name, h in self.chat_webhook_hosts.items()},
             "updated_at": self.updated_at.isoformat() if self.updated_at else None,
             "updated_by": self.updated_by,
         }
+
+
+@dataclass(frozen=True)
+class CheckedSettings:
+    """Settings from the admin page, checked: the bindings, and what to do with the on-call URL."""
+
+    field_bindings: Mapping[str, str]
+    #: KEEP (absent, or the masked URL sent back), None (clear it), or a new, checked URL.
+    oncall_webhook_url: str | None | object = None
+
+
+#: `CheckedSettings.oncall_webhook_url` meaning "leave the stored on-call webhook as it is".
+KEEP = object()
 
 
 class PolicyVersionRow(Base):
@@ -157,7 +186,8 @@ def binding_type_errors(bindings: Any, fields: list[dict[str, Any]]) -> list[tup
     return errors
 
 
-def validate_settings(raw: Mapping[str, Any]) -> TenantSettings:
+def validate_settings(raw: Mapping[str, Any], allow_http: Collection[HostPort] = (),
+                      stored_host: str | None = None) -> CheckedSettings:
     """Check settings from the admin page; SettingsError lists every (path, problem)."""
     errors: list[tuple[str, str]] = []
     unknown = set(raw) - {"field_bindings", "oncall_webhook_url"}
@@ -177,21 +207,23 @@ def validate_settings(raw: Mapping[str, Any]) -> TenantSettings:
                 errors.append((path, f'"{value}" is not a Jira field id'))
             else:
                 bindings[key] = value
-    url = raw.get("oncall_webhook_url") or None
-    if url is not None:
-        parts = urlsplit(url) if isinstance(url, str) else None
-        if parts is None or parts.scheme not in ("https", "http") or not parts.netloc:
-            errors.append(("oncall_webhook_url", "must be an http(s) URL"))
+    url: str | None | object = raw.get("oncall_webhook_url") or None
+    if "oncall_webhook_url" not in raw or (stored_host and url == masked_url(stored_host)):
+        url = KEEP
+    elif url is not None and (problem := url_problem(url, allow_http)):
+        errors.append(("oncall_webhook_url", problem))
     if errors:
         raise SettingsError(errors)
-    return TenantSettings(MappingProxyType(bindings), url)
+    return CheckedSettings(MappingProxyType(bindings), url)
 
 
 class PolicyStore:
     """Policy versions and settings of tenants."""
 
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    def __init__(self, session_factory: sessionmaker[Session], webhooks: ChatWebhooks | None = None) -> None:
         self._sessions = session_factory
+        #: Where outbound webhook URLs are sealed (saving a document with a page `url`, an on-call URL).
+        self._webhooks = webhooks
 
     # -- versions ---------------------------------------------------------------------------------
 
@@ -230,8 +262,14 @@ class PolicyStore:
 
         `base`: the version number the document was edited from (0: the built-in default); when another
         version became active since, nothing is saved and PolicyConflict names it. None: no check.
-        """
+
+        A page action's `url` is checked against the outbound rule and moved into the tenant's
+        encrypted webhooks first: the stored version names the webhook, never the URL."""
         load_policy(document)
+        if page_urls(document):
+            if self._webhooks is None:
+                raise RuntimeError("a policy with page URLs needs the webhook store to be saved")
+            document = self._webhooks.seal_document(tenant_key, document, by=created_by)
         doc = copy.deepcopy(dict(document))
         now = at or datetime.now(UTC)
         for _attempt in range(3):  # two admins saving at once: the loser takes the next number
@@ -297,31 +335,46 @@ class PolicyStore:
             if row is None:
                 return TenantSettings()
             data = row.settings or {}
+            oncall = data.get(ONCALL_KEY)
             return TenantSettings(
                 MappingProxyType(dict(data.get("field_bindings") or {})),
-                data.get("oncall_webhook_url"),
+                str(oncall.get("host", "?")) if isinstance(oncall, Mapping) and oncall.get("token") else None,
                 row.updated_at,
                 row.updated_by,
                 MappingProxyType({str(name): str((entry or {}).get("host", "?"))
-                                  for name, entry in (data.get("chat_webhooks") or {}).items()}),
+                                  for name, entry in (data.get(SETTINGS_KEY) or {}).items()}),
             )
+
+    def check_settings(self, tenant_key: str, raw: Mapping[str, Any]) -> CheckedSettings:
+        """`raw` validated as the tenant's new settings (SettingsError), with the outbound rule in force."""
+        allow_http = self._webhooks.allow_http if self._webhooks is not None else ()
+        return validate_settings(raw, allow_http, self.get_settings(tenant_key).oncall_webhook_host)
 
     def save_settings(
         self, tenant_key: str, raw: Mapping[str, Any], by: str | None, *, at: datetime | None = None
     ) -> TenantSettings:
-        """Validate (SettingsError) and replace the tenant's settings."""
-        checked = validate_settings(raw)
+        """Validate (SettingsError) and replace the tenant's settings (the on-call URL stored encrypted)."""
+        checked = self.check_settings(tenant_key, raw)
         now = at or datetime.now(UTC)
-        data = {"field_bindings": dict(checked.field_bindings), "oncall_webhook_url": checked.oncall_webhook_url}
+        new_url = checked.oncall_webhook_url
+        if isinstance(new_url, str) and self._webhooks is None:
+            raise RuntimeError("an on-call webhook URL needs the webhook store to be saved")
         with self._sessions() as session, session.begin():
-            row = session.get(TenantSettingsRow, tenant_key)
+            row = session.get(TenantSettingsRow, tenant_key, with_for_update=True)
             if row is None:
-                session.add(TenantSettingsRow(client_key=tenant_key, settings=data, updated_at=now, updated_by=by))
-            else:
-                kept = (row.settings or {}).get("chat_webhooks")  # set apart (encrypted), not by this form
-                row.settings = {**data, "chat_webhooks": kept} if kept else data
-                row.updated_at, row.updated_by = now, by
-        return TenantSettings(checked.field_bindings, checked.oncall_webhook_url, now, by)
+                row = TenantSettingsRow(client_key=tenant_key, settings={}, updated_at=now, updated_by=by)
+                session.add(row)
+            # The named webhooks are set apart (encrypted), not by this form.
+            data = {k: v for k, v in (row.settings or {}).items() if k == SETTINGS_KEY and v}
+            data["field_bindings"] = dict(checked.field_bindings)
+            kept = (row.settings or {}).get(ONCALL_KEY)
+            if new_url is KEEP and kept:
+                data[ONCALL_KEY] = kept
+            elif isinstance(new_url, str) and self._webhooks is not None:
+                data[ONCALL_KEY] = self._webhooks.oncall_entry(new_url)
+            row.settings = data
+            row.updated_at, row.updated_by = now, by
+        return self.get_settings(tenant_key)
 
 
 def _to_version(row: PolicyVersionRow) -> PolicyVersion:

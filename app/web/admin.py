@@ -33,7 +33,6 @@ from app.storage.policies import (
     PolicyVersion,
     SettingsError,
     binding_type_errors,
-    validate_settings,
 )
 from app.web.auth import json_body, require_connect_jwt, require_context_jwt
 from app.web.docdiff import diff_documents
@@ -53,7 +52,7 @@ bp = Blueprint("admin", __name__)
 
 
 def _store() -> PolicyStore:
-    return PolicyStore(services().session_factory)
+    return PolicyStore(services().session_factory, services().webhooks)
 
 
 def require_admin() -> Callable[[Callable[P, R]], Callable[P, R]]:
@@ -394,7 +393,7 @@ def put_settings() -> ResponseReturnValue:
     body = json_body()
     errors: list[tuple[str, str]] = []
     try:
-        validate_settings(body)
+        _store().check_settings(g.tenant.client_key, body)
     except SettingsError as exc:
         errors = list(exc.errors)
     try:  # bindings must name fields of the right type (unchecked when Jira cannot list its fields)
@@ -413,8 +412,7 @@ def put_settings() -> ResponseReturnValue:
 
 
 def _chat_webhooks() -> ChatWebhooks:
-    svc = services()
-    return ChatWebhooks(svc.session_factory, svc.secrets)
+    return services().webhooks
 
 
 @_admin_api("/api/admin/chat-webhooks/<name>", methods=["PUT"])

@@ -60,9 +60,11 @@ class Stack:
         self.jira, self.clock, self.env, self.tmp = jira, clock, env, tmp
         self.procs: list[subprocess.Popen[bytes]] = []
         self.workers: list[subprocess.Popen[bytes]] = []
+        self.oncall = OncallReceiver()
+        # The receiver is plain http on loopback: the operator's allow list names it (and only it).
+        env["TIERWISE_ALLOW_HTTP_HOSTS"] = self.oncall.url.removeprefix("http://")
         self.services = Services(Settings.from_env(env))
         self.client_key = ""
-        self.oncall = OncallReceiver()
 
     # -- processes -----------------------------------------------------------------------------
 

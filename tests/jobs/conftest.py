@@ -8,13 +8,14 @@ queue in this process (burst) with the same database and Redis.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
-from pipeline_kit import STANDIN_BINDINGS, WsgiThread, free_port
+from pipeline_kit import STANDIN_BINDINGS, OncallReceiver, WsgiThread, free_port
 from rq import Queue, SimpleWorker
 
 from app import create_app
@@ -33,6 +34,8 @@ class Pipeline:
     services: Services
     settings: Settings
     client_key: str
+    #: A local webhook receiver (plain http on 127.0.0.1), the one host TIERWISE_ALLOW_HTTP_HOSTS lists.
+    oncall: OncallReceiver
 
     @property
     def redis(self) -> redis.Redis:
@@ -64,8 +67,9 @@ class Pipeline:
 @pytest.fixture
 def pipeline(redis_url: str, tmp_path: Path) -> Iterator[Pipeline]:
     port = free_port()
-    with JiraStandin() as jira:
+    with JiraStandin() as jira, closing(OncallReceiver()) as oncall:
         settings = Settings.from_env({
+            "TIERWISE_ALLOW_HTTP_HOSTS": oncall.url.removeprefix("http://"),
             "TIERWISE_INSTANCE_DIR": str(tmp_path / "instance"),
             "APP_BASE_URL": f"http://127.0.0.1:{port}",
             "TIERWISE_SECRET_KEY": TEST_SECRET_KEY,
@@ -79,7 +83,7 @@ def pipeline(redis_url: str, tmp_path: Path) -> Iterator[Pipeline]:
         jobs_bootstrap.set_services(services)
         try:
             app = jira.install_app(settings.app_base_url + "/atlassian-connect.json")
-            yield Pipeline(jira, services, settings, app.client_key)
+            yield Pipeline(jira, services, settings, app.client_key, oncall)
         finally:
             jobs_bootstrap.set_services(None)
             web.close()

@@ -9,7 +9,7 @@ import sys
 import time
 from datetime import timedelta
 
-from pipeline_kit import OncallReceiver, short_policy
+from pipeline_kit import short_policy
 from rq import Queue
 
 from app.jira.errors import JiraAuthError, JiraRateLimited, JiraUnavailable
@@ -85,18 +85,15 @@ def test_timers_follow_deadlines(pipeline) -> None:
 
 
 def test_page_goes_to_the_configured_on_call_url(pipeline) -> None:
-    receiver = OncallReceiver()
-    try:
-        pipeline.save_policy(short_policy(first_response="30m", actions=[]), oncall=receiver.url + "/hook")
-        issue = pipeline.jira.create_issue("Checkout down", fields={"priority": {"name": "Highest"}})
-        pipeline.run_jobs()
-        due = pipeline.record(issue).targets["first_response"].due
-        assert on_timer(pipeline.client_key, issue["id"], "first_response", "breach", timer_instant(due)) == "fired"
-        assert receiver.pages == [{"ticket": issue["key"], "tier": "standard", "severity": "sev1",
-                                   "target": "first_response", "due": due.isoformat().replace("+00:00", "Z"),
-                                   "kind": "breach"}]
-    finally:
-        receiver.close()
+    receiver = pipeline.oncall
+    pipeline.save_policy(short_policy(first_response="30m", actions=[]), oncall=receiver.url + "/hook")
+    issue = pipeline.jira.create_issue("Checkout down", fields={"priority": {"name": "Highest"}})
+    pipeline.run_jobs()
+    due = pipeline.record(issue).targets["first_response"].due
+    assert on_timer(pipeline.client_key, issue["id"], "first_response", "breach", timer_instant(due)) == "fired"
+    assert receiver.pages == [{"ticket": issue["key"], "tier": "standard", "severity": "sev1",
+                               "target": "first_response", "due": due.isoformat().replace("+00:00", "Z"),
+                               "kind": "breach"}]
 
 
 def test_unauthorised_jira_gives_up_with_an_audit_entry(pipeline) -> None:

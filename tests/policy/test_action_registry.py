@@ -59,9 +59,11 @@ class RecordingJira:
 class RecordingPort:
     rejected = (Rejected,)
 
-    def __init__(self, jira: RecordingJira, *, webhooks: Mapping[str, str] | None = None, status: int = 200) -> None:
+    def __init__(self, jira: RecordingJira, *, webhooks: Mapping[str, str] | None = None, status: int = 200,
+                 oncall: str | None = None) -> None:
         self._jira = jira
         self.webhooks = dict(webhooks or {})
+        self.oncall = oncall
         self.status = status
         self.posts: list[tuple[str, dict[str, Any], str]] = []
 
@@ -79,14 +81,17 @@ class RecordingPort:
         self.posts.append((url, dict(body), what))
         return self.status
 
-    def chat_webhook_url(self, name: str) -> str | None:
+    def webhook_url(self, name: str) -> str | None:
         return self.webhooks.get(name)
+
+    def oncall_url(self) -> str | None:
+        return self.oncall
 
 
 RECORD = TicketRecord("tenant-a", "10001", "SUP-7", datetime(2026, 11, 19, tzinfo=UTC), tier="premium",
                       severity="sev1")
 SITUATION = Situation("breach", RECORD, {"target": "first_response"}, note_text="first response breached",
-                      page_body={"ticket": "SUP-7"}, oncall_url="https://pager.example/x", target="first_response")
+                      page_body={"ticket": "SUP-7"}, has_oncall=True, target="first_response")
 
 
 def delivery(kind: str, payload: Mapping[str, Any], **why: Any) -> Delivery:
@@ -121,14 +126,15 @@ BUILD_CASES = [
     ({"kind": "note"}, "internal_note", {"text": "first response breached", "mention_assignee": True}),
     ({"kind": "transition", "params": {"name": "Escalate"}}, "transition", {"name": "Escalate"}),
     ({"kind": "set_field", "params": {"field": "labels", "value": "x"}}, "set_field", {"field": "labels", "value": "x"}),
-    ({"kind": "page", "params": {"url": "https://own.example/p"}}, "page",
-     {"url": "https://own.example/p", "body": {"ticket": "SUP-7"}}),
+    ({"kind": "page", "params": {"webhook": "pager"}}, "page", {"webhook": "pager", "body": {"ticket": "SUP-7"}}),
+    ({"kind": "page"}, "page", {"oncall": True, "body": {"ticket": "SUP-7"}}),
     ({"kind": "chat", "params": {"webhook": "war-room"}}, "chat",
      {"webhook": "war-room", "text": "SUP-7: first response breached"}),
 ]
 
 
-@pytest.mark.parametrize(("action", "intent", "payload"), BUILD_CASES, ids=[c[1] for c in BUILD_CASES])
+@pytest.mark.parametrize(("action", "intent", "payload"), BUILD_CASES,
+                         ids=[f"{c[1]}-{i}" for i, c in enumerate(BUILD_CASES)])
 def test_each_kind_builds_its_intent(action: dict[str, Any], intent: str, payload: dict[str, Any]) -> None:
     built = ACTION_KINDS[action["kind"]].build(Action("breach", action["kind"], action.get("params", {})), SITUATION)
     assert built is not None and (built.kind, dict(built.payload)) == (intent, payload)
@@ -152,7 +158,7 @@ def test_the_chat_delivery_posts_slack_text_and_audits_the_host_only() -> None:
     port = RecordingPort(RecordingJira(), webhooks={"war-room": url})
     result = intent_kind("chat").deliver(port, delivery("chat", {"webhook": "war-room", "text": "SUP-7: breached"}))
     assert port.posts == [(url, {"text": "SUP-7: breached"}, "chat webhook")]
-    assert result == {"action": "chat", "webhook": "war-room", "host": "hooks.slack.com", "status": 200}
+    assert result == {"action": "chat", "webhook": "war-room", "host": "hooks.slack.com"}
     assert "SECRETTOKEN" not in repr(result)
 
 
@@ -161,7 +167,7 @@ def test_a_chat_webhook_that_is_gone_or_refuses_is_audited_not_retried() -> None
     assert missing == {"action": "chat_missing", "webhook": "x"}
     port = RecordingPort(RecordingJira(), webhooks={"x": "https://chat.example/h/abc"}, status=404)
     refused = intent_kind("chat").deliver(port, delivery("chat", {"webhook": "x", "text": "t"}))
-    assert refused["action"] == "chat_refused" and refused["host"] == "chat.example"
+    assert refused == {"action": "chat_refused", "webhook": "x", "host": "chat.example"}  # no status: no port scan
     assert masked_host("https://user:pw@chat.example:8443/h/abc?t=1") == "chat.example"
 
 
@@ -192,3 +198,45 @@ def test_a_comment_in_flight_is_looked_for_before_it_is_posted_again() -> None:
     assert note == {"action": "note"}
     body = jira.calls[0][1][1]
     assert body["content"][0]["content"][0] == {"type": "mention", "attrs": {"id": "agent-7"}}
+
+
+def test_a_page_never_carries_a_url_into_the_outbox() -> None:
+    """An unsaved draft's raw `url` builds nothing (saving moves it into a named webhook); no on-call
+    webhook, no page."""
+    raw = Action("breach", "page", {"url": "https://pager.example/s3cr3t"})
+    assert ACTION_KINDS["page"].build(raw, SITUATION) is None
+    without = Situation("breach", RECORD, {}, note_text="", page_body={}, has_oncall=False)
+    assert ACTION_KINDS["page"].build(Action("breach", "page", {}), without) is None
+
+
+@pytest.mark.parametrize(("payload", "port_args", "url", "shown"), [
+    ({"webhook": "pager"}, {"webhooks": {"pager": "https://pager.example/s3cr3t"}}, "https://pager.example/s3cr3t",
+     "pager"),
+    ({"oncall": True}, {"oncall": "https://oncall.example/s3cr3t"}, "https://oncall.example/s3cr3t", "oncall"),
+])
+def test_a_page_resolves_its_url_at_delivery_and_audits_neither_url_nor_status(
+        payload: dict[str, Any], port_args: dict[str, Any], url: str, shown: str) -> None:
+    port = RecordingPort(RecordingJira(), **port_args)
+    sent = intent_kind("page").deliver(port, delivery("page", {**payload, "body": {"ticket": "SUP-7"}}))
+    assert port.posts == [(url, {"ticket": "SUP-7"}, "on-call webhook")]
+    assert sent == {"action": "page", "webhook": shown}
+    port = RecordingPort(RecordingJira(), status=404, **port_args)
+    failed = intent_kind("page").deliver(port, delivery("page", {**payload, "body": {}}))
+    assert failed == {"action": "page_failed", "webhook": shown}
+    gone = intent_kind("page").deliver(RecordingPort(RecordingJira()), delivery("page", {**payload, "body": {}}))
+    assert gone == {"action": "page_missing", "webhook": shown}
+
+
+@pytest.mark.parametrize(("url", "problem"), [
+    ("file:///etc/passwd", "must be an https URL"),
+    ("gopher://127.0.0.1:6379/_FLUSHALL", "must be an https URL"),
+    ("not a url", "must be an https URL"),
+    ("https://", "must be an https URL"),
+    ("https://trusted.example@evil.example/x", "must not carry a user name or password"),
+])
+def test_a_page_url_that_is_not_a_webhook_is_refused_at_its_path(url: str, problem: str) -> None:
+    doc = preset_document("communardo")
+    doc["actions"] = [{"on": "breach", "kind": "note"}, {"on": "breach", "kind": "page", "params": {"url": url}}]
+    with pytest.raises(policy_schema.PolicyDocumentError) as caught:
+        load_policy(doc)
+    assert ("actions.1.params.url", problem) in caught.value.errors

@@ -58,7 +58,7 @@ ACTIONS = [
     {"on": "breach", "kind": "transition", "params": {"name": "Escalate"}, "targets": ["first_response"]},
 ]
 FORCE = InForce(load_policy(document(ACTIONS)), 7, 3)
-SETTINGS = Settings("tenant-a", BINDINGS, {"customfield_10200": "option"}, "https://pager.example/hook")
+SETTINGS = Settings("tenant-a", BINDINGS, {"customfield_10200": "option"}, has_oncall_webhook=True)
 
 
 def issue(priority: str = "Highest", status: str = "Open", category: str = "new", *, kind: str = "issue_created",
@@ -226,7 +226,7 @@ def test_a_fired_breach_is_marked_and_leaves_no_timer_of_its_target() -> None:
     assert update.record is not None and update.record.targets["first_response"].breached_at == DUE
     assert [t for t in update.timers or () if t[0] == "first_response"] == []
     page = next(i for i in update.intents if i.kind == "page")
-    assert page.payload == {"url": "https://pager.example/hook", "body": {
+    assert page.payload == {"oncall": True, "body": {
         "ticket": "SUP-1", "tier": "standard", "severity": "sev1", "target": "first_response",
         "due": "2026-11-19T10:00:00Z", "kind": "breach"}}
 

@@ -272,3 +272,49 @@ def test_bindings_to_fields_of_the_wrong_type_are_refused_at_their_field(admin: 
     assert admin.get("/api/admin/settings").get_json()["settings"]["field_bindings"] == {}  # nothing saved
     reference = admin.get("/api/admin/reference").get_json()
     assert reference["binding_field_types"]["tier"] == ["option"]
+
+
+PAGER_SECRET = "pag3rT0ken"
+PAGER_URL = f"https://pager.example/v1/alerts?token={PAGER_SECRET}"
+
+
+@pytest.mark.parametrize("url", ["http://169.254.169.254/latest/meta-data/", "https://[::1]/x", "https://0x7f000001/x",
+                                 "https://127.1/x", "https://192.168.0.1/x", "file:///etc/passwd", "gopher://h/x",
+                                 "not a url", "https://u@oncall.example/x", "http://oncall.example/x"])
+def test_outbound_urls_that_could_reach_inside_are_refused_at_their_field(admin: Api, url: str) -> None:
+    settings = admin.put("/api/admin/settings", {"field_bindings": {}, "oncall_webhook_url": url})
+    assert settings.status_code == 422 and [e["path"] for e in settings.get_json()["errors"]] == ["oncall_webhook_url"]
+    chat = admin.put("/api/admin/chat-webhooks/room", {"url": url})
+    assert chat.status_code == 422 and [e["path"] for e in chat.get_json()["errors"]] == ["url"]
+    doc = preset_document("communardo")
+    doc["actions"] = [{"on": "breach", "kind": "page", "params": {"url": url}}]
+    saved = admin.post("/api/admin/policy", {"document": doc})
+    assert saved.status_code == 422 and [e["path"] for e in saved.get_json()["errors"]] == ["actions.0.params.url"]
+
+
+def test_the_on_call_url_is_shown_masked_and_kept_when_the_form_sends_the_mask_back(admin: Api) -> None:
+    assert admin.put("/api/admin/settings", {"field_bindings": {}, "oncall_webhook_url": PAGER_URL}).status_code == 200
+    shown = admin.get("/api/admin/settings").get_json()["settings"]
+    assert shown["oncall_webhook_url"] == "https://pager.example/…" and PAGER_SECRET not in json.dumps(shown)
+    assert admin.put("/api/admin/settings", {"field_bindings": {},
+                                             "oncall_webhook_url": shown["oncall_webhook_url"]}).status_code == 200
+    assert admin.get("/api/admin/settings").get_json()["settings"]["oncall_webhook"] == {"host": "pager.example"}
+
+
+def test_a_page_url_never_comes_back_in_versions_diffs_or_exports(pages_app: Flask, admin: Api) -> None:
+    doc = preset_document("communardo")
+    first = admin.post("/api/admin/policy", {"document": doc}).get_json()["version"]
+    doc["actions"] = [{"on": "breach", "kind": "page", "params": {"url": PAGER_URL}}]
+    second = admin.post("/api/admin/policy", {"document": doc})
+    assert second.status_code == 201
+    new = second.get_json()["version"]
+    answers = [admin.get("/api/admin/policy"), admin.get(f"/api/admin/versions/{new['id']}"),
+               admin.get(f"/api/admin/versions/{first['id']}/diff/{new['id']}"),
+               admin.get(f"/api/admin/versions/{new['id']}/export"), admin.get("/api/admin/versions"),
+               admin.get("/api/admin/settings")]
+    assert all(a.status_code == 200 for a in answers)
+    assert all(PAGER_SECRET not in a.get_data(as_text=True) for a in answers)
+    stored = answers[1].get_json()["version"]["document"]["actions"]
+    assert stored == [{"on": "breach", "kind": "page", "params": {"webhook": "page-1"}}]
+    svc = pages_app.extensions["tierwise"]
+    assert svc.webhooks.url(CLIENT_KEY, "page-1") == PAGER_URL

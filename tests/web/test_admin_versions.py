@@ -34,7 +34,7 @@ def tenant(svc: Services) -> str:
 
 @pytest.fixture
 def store(svc: Services) -> PolicyStore:
-    return PolicyStore(svc.session_factory)
+    return PolicyStore(svc.session_factory, svc.webhooks)
 
 
 def test_a_tenant_without_a_saved_policy_runs_on_the_default_preset(store: PolicyStore, tenant: str) -> None:
@@ -99,13 +99,13 @@ def test_settings_round_trip_and_are_validated(store: PolicyStore, tenant: str) 
     assert dict(saved.field_bindings) == {"first_response_due": "customfield_10100", "tier": "customfield_10103"}
     again = store.get_settings(tenant)
     assert dict(again.field_bindings) == dict(saved.field_bindings)
-    assert again.oncall_webhook_url == "https://oncall.example/hook" and again.updated_by == "557058:admin"
+    assert again.oncall_webhook_host == "oncall.example" and again.updated_by == "557058:admin"
     with pytest.raises(SettingsError) as caught:
         store.save_settings(tenant, {"field_bindings": {"resolution_due": "not a field!", "colour": "x"},
                                      "oncall_webhook_url": "ftp://x"}, None)
     paths = [p for p, _ in caught.value.errors]
     assert paths == ["field_bindings.resolution_due", "field_bindings.colour", "oncall_webhook_url"]
-    assert store.get_settings(tenant).oncall_webhook_url == "https://oncall.example/hook"
+    assert store.get_settings(tenant).oncall_webhook_host == "oncall.example"
 
 
 def test_a_save_based_on_an_older_version_conflicts(store: PolicyStore, tenant: str) -> None:

@@ -40,7 +40,8 @@ class Situation:
     why: Mapping[str, Any]
     note_text: str
     page_body: Mapping[str, Any]
-    oncall_url: str | None = None
+    #: Whether the tenant has an on-call webhook (its URL stays encrypted until delivery).
+    has_oncall: bool = False
     target: str | None = None
     due: datetime | None = None
 
@@ -69,7 +70,8 @@ class DeliveryPort(Protocol):
     def app_account_id(self) -> str | None: ...
     def issue_meta(self, issue_id: str) -> Mapping[str, str]: ...
     def post_json(self, url: str, body: Mapping[str, Any], *, what: str) -> int: ...
-    def chat_webhook_url(self, name: str) -> str | None: ...
+    def webhook_url(self, name: str) -> str | None: ...
+    def oncall_url(self) -> str | None: ...
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,9 @@ The policy names the webhook (`webhook: oncall-room`); its URL is a secret kept 
 tenant's settings (`chat_webhooks`), read only at delivery: it is never in the policy, the outbox,
 the audit log, the panel or an export, which show the host at most. The message is Slack's
 incoming-webhook shape, `{"text": …}` (Mattermost, Rocket.Chat and Teams' Slack-compatible
-connectors take the same). 5xx, 429 and connection failures are retried; another 4xx is audited as
-`chat_refused`; a name with no stored URL as `chat_missing`. At least once, like a page.
+connectors take the same). 5xx, 429 and connection failures are retried; another answer is audited
+as `chat_refused` (without the remote's status or body); a name with no stored URL as
+`chat_missing`. At least once, like a page.
 """
 
 from __future__ import annotations
@@ -27,7 +28,13 @@ def masked_host(url: str) -> str:
     return urlsplit(url).hostname or "?"
 
 
-def _check_name(value: str) -> str | None:
+def masked_url(host: str) -> str:
+    """How a stored URL is shown on the admin page: `https://host/…` (the form sends it back unchanged)."""
+    return f"https://{host}/…"
+
+
+def check_webhook_name(value: str) -> str | None:
+    """The schema's check of a webhook name param."""
     return None if WEBHOOK_NAME.match(value) else f'"{value}" is not a webhook name (letters, digits, _ . -)'
 
 
@@ -43,16 +50,15 @@ def _build(action: Action, situation: Situation) -> Intent:
 
 def _deliver(port: DeliveryPort, intent: Delivery) -> dict[str, Any]:
     name = str(intent.payload["webhook"])
-    url = port.chat_webhook_url(name)
+    url = port.webhook_url(name)
     if url is None:
         return {"action": "chat_missing", "webhook": name}
     status = port.post_json(url, {"text": str(intent.payload["text"])}, what="chat webhook")
-    return {"action": "chat_refused" if status >= 400 else "chat", "webhook": name, "host": masked_host(url),
-            "status": status}
+    return {"action": "chat_refused" if status >= 300 else "chat", "webhook": name, "host": masked_host(url)}
 
 
 CHAT = IntentKind("chat", _deliver, description="a message to a Slack-compatible incoming webhook")
 INTENT_KINDS = (CHAT,)
 ACTION_KINDS = (ActionKind("chat", {"webhook": Param(description="name of a chat webhook in the tenant's settings",
-                                                     check=_check_name)},
+                                                     check=check_webhook_name)},
                            _build, CHAT, description="post a message to a chat webhook"),)
