@@ -125,7 +125,8 @@ def test_a_redelivery_after_a_redis_wipe_posts_nothing_twice(pipeline) -> None:
     pipeline.run_jobs()
     before = len(pipeline.jira.comments(issue["key"]))
     assert len(_eta_comments(pipeline, issue["key"])) == 2  # the acknowledgement and the follow-up
-    reply = next(d for d in pipeline.jira.deliveries if d.event == "comment_created")
+    [reply] = [d for d in pipeline.jira.deliveries if d.event == "comment_created"
+               and d.body["comment"]["author"]["accountId"] == AGENT.account_id]
     created = next(d for d in pipeline.jira.deliveries if d.event == "jira:issue_created")
 
     pipeline.redis.flushdb()  # Redis lost everything: delivery ids, event bodies, caches
