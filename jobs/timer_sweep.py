@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from app.bootstrap import Services
 from app.policy.decide import ticket_timers
 from app.policy.errors import PolicyError
+from app.policy.record import TicketRecord
 from jobs.context import TenantContext, load_context, stores
 
 log = logging.getLogger(__name__)
@@ -47,38 +48,54 @@ class Swept:
 
 
 def sweep_timers(services: Services, now: datetime, *, horizon: timedelta = SWEEP_HORIZON) -> Swept:
-    """Schedule the timers of every open ticket whose next deadline is before `now + horizon`."""
+    """Schedule the timers of every open ticket whose next deadline is before `now + horizon`.
+
+    A start-up sweep (`horizon=FULL_HORIZON`) also covers the open tickets with no deadline recorded
+    (rows written before migration 0005 until their next event; paused tickets, which want none)."""
     st = stores(services)
-    contexts: dict[str, TenantContext | None] = {}
-    tickets = timers = skipped = 0
+    sweep = _Sweep(services, now)
     after: tuple[datetime, str, str] | None = None
-    while True:
-        page = st.tickets.due_by(now + horizon, after=after, limit=PAGE_SIZE)
-        if not page:
-            break
-        pipe = services.redis.pipeline(transaction=False)
-        for record in page:
-            tickets += 1
-            if record.tenant_key not in contexts:
-                contexts[record.tenant_key] = load_context(record.tenant_key, services)
-            ctx = contexts[record.tenant_key]
-            if ctx is None:  # uninstalled: its timers are cancelled, not rebuilt
-                skipped += 1
-                continue
-            try:
-                wanted = ticket_timers(ctx.policy_for(record)[1], record, now)
-            except PolicyError as exc:
-                log.warning("timer sweep: %s/%s: %s", record.tenant_key, record.issue_key, exc)
-                skipped += 1
-                continue
-            ctx.stores.timers.schedule_many(
-                [(record.tenant_key, record.issue_id, name, kind, at) for name, kind, at in wanted], pipeline=pipe)
-            timers += len(wanted)
-        pipe.execute()
+    while page := st.tickets.due_by(now + horizon, after=after, limit=PAGE_SIZE):
+        sweep.schedule(page)
         last = page[-1]
         assert last.next_deadline is not None
         after = (last.next_deadline, last.tenant_key, last.issue_id)
-        if len(page) < PAGE_SIZE:
-            break
-    log.info("timer sweep: %d tickets, %d timers, %d skipped", tickets, timers, skipped)
-    return Swept(tickets, timers, skipped)
+    if horizon >= FULL_HORIZON:
+        unindexed: tuple[str, str] | None = None
+        while page := st.tickets.open_without_deadline(after=unindexed, limit=PAGE_SIZE):
+            sweep.schedule(page)
+            unindexed = (page[-1].tenant_key, page[-1].issue_id)
+    done = Swept(sweep.tickets, sweep.timers, sweep.skipped)
+    log.info("timer sweep: %d tickets, %d timers, %d skipped", done.tickets, done.timers, done.skipped)
+    return done
+
+
+class _Sweep:
+    """One sweep's tenants (each context loaded once) and counts."""
+
+    def __init__(self, services: Services, now: datetime) -> None:
+        self.services, self.now = services, now
+        self.contexts: dict[str, TenantContext | None] = {}
+        self.tickets = self.timers = self.skipped = 0
+
+    def schedule(self, page: list[TicketRecord]) -> None:
+        """Schedule the timers each ticket of `page` should have, in one pipelined round trip."""
+        pipe = self.services.redis.pipeline(transaction=False)
+        for record in page:
+            self.tickets += 1
+            if record.tenant_key not in self.contexts:
+                self.contexts[record.tenant_key] = load_context(record.tenant_key, self.services)
+            ctx = self.contexts[record.tenant_key]
+            if ctx is None:  # uninstalled: its timers are cancelled, not rebuilt
+                self.skipped += 1
+                continue
+            try:
+                wanted = ticket_timers(ctx.policy_for(record)[1], record, self.now)
+            except PolicyError as exc:
+                log.warning("timer sweep: %s/%s: %s", record.tenant_key, record.issue_key, exc)
+                self.skipped += 1
+                continue
+            ctx.stores.timers.schedule_many(
+                [(record.tenant_key, record.issue_id, name, kind, at) for name, kind, at in wanted], pipeline=pipe)
+            self.timers += len(wanted)
+        pipe.execute()

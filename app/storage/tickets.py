@@ -104,6 +104,16 @@ class TicketStore:
         with self._sessions() as session:
             return [to_record(row) for row in session.scalars(query.order_by(*order).limit(limit))]
 
+    def open_without_deadline(self, *, after: tuple[str, str] | None = None, limit: int = 500) -> list[TicketRecord]:
+        """Open tickets (every tenant) with no next deadline recorded (paused, or not decided since
+        migration 0005), a page of `limit` after the (tenant, issue) position `after`."""
+        order = (TicketRow.client_key, TicketRow.issue_id)
+        query = sa.select(TicketRow).where(TicketRow.next_deadline.is_(None), TicketRow.closed_at.is_(None))
+        if after is not None:
+            query = query.where(sa.tuple_(*order) > sa.tuple_(*after))
+        with self._sessions() as session:
+            return [to_record(row) for row in session.scalars(query.order_by(*order).limit(limit))]
+
     def list_open(self, tenant_key: str) -> list[TicketRecord]:
         """The tenant's tickets not closed yet, oldest first."""
         query = (

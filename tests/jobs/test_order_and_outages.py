@@ -16,12 +16,14 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import sqlalchemy as sa
 from pipeline_kit import short_policy
 from rq import Queue
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
 from app.keys import PROCESS_EVENT_JOB
 from app.policy.timefmt import timer_instant
+from app.storage.tickets import TicketRow
 from jobs.context import stores
 from jobs.timer_sweep import FULL_HORIZON, sweep_timers
 from standin import AGENT
@@ -170,3 +172,18 @@ def test_timers_wiped_from_redis_are_rebuilt_by_the_sweep_and_the_breach_fires_o
     transitions = [c for c in pipeline.jira.calls("POST") if c.app_key and c.path.endswith("/transitions")]
     assert len(transitions) == 1
     assert fired >= 1
+
+
+def test_a_start_up_sweep_also_rebuilds_tickets_stored_before_the_next_deadline_column(pipeline) -> None:
+    pipeline.save_policy(short_policy(first_response="1m"))
+    issue = pipeline.jira.create_issue("Checkout down", fields={"priority": {"name": "Highest"}})
+    pipeline.run_jobs()
+    with pipeline.services.engine.begin() as conn:  # as a row written before migration 0005 looks
+        conn.execute(sa.update(TicketRow).values(next_deadline=None))
+    pipeline.redis.flushdb()
+    timers = stores(pipeline.services).timers
+    now = datetime.now(UTC)
+
+    assert sweep_timers(pipeline.services, now).tickets == 0  # a periodic sweep reads only the index
+    assert sweep_timers(pipeline.services, now, horizon=FULL_HORIZON).tickets == 1
+    assert timers.scheduled_at(pipeline.client_key, issue["id"], "first_response", "breach") is not None
