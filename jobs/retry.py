@@ -43,6 +43,9 @@ RETRY_JOB_TIMEOUT = 180
 OUTAGE_CAP_SECONDS = 60.0
 #: Attempts a job makes through a database outage before it fails (about three hours at the cap).
 OUTAGE_MAX_ATTEMPTS = 200
+#: SQLite `OperationalError` messages that mean the file cannot be used now (not a wrong statement).
+_SQLITE_OUTAGES = ("unable to open database", "database is locked", "disk i/o error", "readonly database",
+                   "database or disk is full")
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -52,9 +55,16 @@ def is_transient(exc: BaseException) -> bool:
 
 def is_database_outage(exc: BaseException) -> bool:
     """True when the database could not be reached or dropped the connection (not a constraint or SQL error)."""
-    if isinstance(exc, OperationalError | InterfaceError):
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
-    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+    if isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    if type(exc.orig).__module__.startswith("sqlite3"):
+        # SQLite reports SQL errors ("no such table") as OperationalError too: only these are outages.
+        return any(marker in str(exc.orig).lower() for marker in _SQLITE_OUTAGES)
+    return True  # psycopg: connection refused or lost, server shutting down, too many connections
 
 
 def backoff_seconds(attempt: int, *, rng: random.Random | None = None, cap: float = BACKOFF_CAP_SECONDS) -> float:

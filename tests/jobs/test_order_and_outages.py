@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,10 +23,11 @@ from pipeline_kit import short_policy
 from rq import Queue
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
-from app.keys import PROCESS_EVENT_JOB
+from app.keys import FIRE_TIMER_JOB, PROCESS_EVENT_JOB
 from app.policy.timefmt import timer_instant
 from app.storage.tickets import TicketRow
 from jobs.context import stores
+from jobs.sla import on_timer
 from jobs.timer_sweep import FULL_HORIZON, sweep_timers
 from standin import AGENT
 
@@ -88,10 +91,9 @@ def test_an_older_reply_delivered_after_a_newer_one_keeps_the_newer_promise(pipe
     assert pipeline.audit(issue).count("reply_out_of_order") == 1
 
 
-def test_a_database_outage_schedules_the_job_again_and_it_applies_afterwards(pipeline) -> None:
-    pipeline.save_policy(short_policy(first_response="30m"))
-    issue = pipeline.jira.create_issue("Checkout down", fields={"priority": {"name": "Highest"}})
-    assert pipeline.jira.wait_for_deliveries(10)
+@contextmanager
+def database_unreachable(pipeline) -> Iterator[None]:
+    """The test's own SQLite database made unreachable (moved away, a directory in its place), then restored."""
     db = Path(pipeline.settings.instance_dir) / "tierwise.db"
     away = db.parent / "away"
     away.mkdir()
@@ -99,24 +101,53 @@ def test_a_database_outage_schedules_the_job_again_and_it_applies_afterwards(pip
     try:
         for part in db.parent.glob("tierwise.db*"):
             shutil.move(str(part), away / part.name)
-        db.mkdir()  # a directory where the database was: every connection attempt fails
-        pipeline.run_jobs()
-        queue = Queue(pipeline.settings.queue_name, connection=pipeline.redis)
-        assert FailedJobRegistry(queue=queue).count == 0
-        [retry] = [queue.fetch_job(i) for i in ScheduledJobRegistry(queue=queue).get_job_ids()]
-        assert retry is not None and retry.func_name == PROCESS_EVENT_JOB and retry.kwargs == {"attempt": 1}
+        db.mkdir()  # every connection attempt now fails with OperationalError
+        yield
     finally:
         db.rmdir()
         for part in away.iterdir():
             shutil.move(str(part), db.parent / part.name)
+        away.rmdir()
         pipeline.services.engine.dispose()
+
+
+def _scheduled(pipeline) -> list[tuple[str, tuple, dict]]:
+    queue = Queue(pipeline.settings.queue_name, connection=pipeline.redis)
+    jobs = [queue.fetch_job(i) for i in ScheduledJobRegistry(queue=queue).get_job_ids()]
+    return [(j.func_name, j.args, j.kwargs) for j in jobs if j is not None]
+
+
+def _failed(pipeline) -> int:
+    return FailedJobRegistry(queue=Queue(pipeline.settings.queue_name, connection=pipeline.redis)).count
+
+
+def test_a_database_outage_schedules_the_job_again_and_it_applies_afterwards(pipeline) -> None:
+    pipeline.save_policy(short_policy(first_response="30m"))
+    issue = pipeline.jira.create_issue("Checkout down", fields={"priority": {"name": "Highest"}})
+    assert pipeline.jira.wait_for_deliveries(10)
+    with database_unreachable(pipeline):
+        pipeline.run_jobs()
+        assert _failed(pipeline) == 0
+        [(func, _, kwargs)] = _scheduled(pipeline)
+        assert (func, kwargs) == (PROCESS_EVENT_JOB, {"attempt": 1})
     assert pipeline.record(issue) is None  # nothing was applied during the outage
 
     assert _release_scheduled(pipeline) == 1
     pipeline.run_jobs()
     assert pipeline.record(issue).severity == "sev1"
     assert len(_eta_comments(pipeline, issue["key"])) == 1
-    assert FailedJobRegistry(queue=Queue(pipeline.settings.queue_name, connection=pipeline.redis)).count == 0
+    assert _failed(pipeline) == 0
+
+
+def test_a_timer_that_meets_a_database_outage_is_retried_through_the_timer_job(pipeline) -> None:
+    pipeline.save_policy(short_policy(first_response="30m"))
+    issue = pipeline.jira.create_issue("Checkout down", fields={"priority": {"name": "Highest"}})
+    pipeline.run_jobs()
+    deadline = timer_instant(pipeline.record(issue).targets["first_response"].due)
+    args = (pipeline.client_key, issue["id"], "first_response", "breach", deadline)
+    with database_unreachable(pipeline):
+        assert on_timer(*args) == "retry"
+    assert _scheduled(pipeline) == [(FIRE_TIMER_JOB, args, {"attempt": 1})]
 
 
 def test_a_redelivery_after_a_redis_wipe_posts_nothing_twice(pipeline) -> None:
