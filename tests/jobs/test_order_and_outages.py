@@ -11,12 +11,15 @@ Against the stand-in, the real Flask app and rq jobs in this process (tests/jobs
 
 from __future__ import annotations
 
+import json
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from pipeline_kit import short_policy
@@ -24,9 +27,11 @@ from rq import Queue
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
 from app.keys import FIRE_TIMER_JOB, PROCESS_EVENT_JOB
+from app.policy.events import parse_webhook
 from app.policy.timefmt import timer_instant
 from app.storage.tickets import TicketRow
 from jobs.context import stores
+from jobs.events import apply_event
 from jobs.sla import on_timer
 from jobs.timer_sweep import FULL_HORIZON, sweep_timers
 from standin import AGENT
@@ -218,3 +223,44 @@ def test_a_start_up_sweep_also_rebuilds_tickets_stored_before_the_next_deadline_
     assert sweep_timers(pipeline.services, now).tickets == 0  # a periodic sweep reads only the index
     assert sweep_timers(pipeline.services, now, horizon=FULL_HORIZON).tickets == 1
     assert timers.scheduled_at(pipeline.client_key, issue["id"], "first_response", "breach") is not None
+
+
+def _priority_update(created: dict[str, Any], priority: str, seconds: int, changelog: int) -> Any:
+    """An issue_updated parsed from the issue_created body: `priority` set, `seconds` later, with a changelog id."""
+    body = json.loads(json.dumps(created))
+    base = datetime.fromisoformat(body["issue"]["fields"]["updated"])
+    body.update(webhookEvent="jira:issue_updated", issue_event_type_name="issue_updated",
+                changelog={"id": str(changelog), "items": [{"fieldId": "priority"}]})
+    body["issue"]["fields"].update(priority={"name": priority}, updated=(base + timedelta(seconds=seconds)).isoformat())
+    return parse_webhook(body)
+
+
+def _apply_at_once(pipeline, events: list[tuple[Any, str]]) -> list[str]:
+    """Apply the events from one thread each, released together; their outcomes."""
+    st = stores(pipeline.services)
+    barrier = threading.Barrier(len(events))
+    outcomes: list[str] = []
+
+    def work(event: Any, event_id: str) -> None:
+        barrier.wait()
+        outcomes.append(apply_event(st, pipeline.client_key, event, event_id).outcome)
+
+    threads = [threading.Thread(target=work, args=pair) for pair in events]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return outcomes
+
+
+def test_two_workers_applying_an_older_and_a_newer_update_at_once_end_with_the_newer(pipeline) -> None:
+    pipeline.save_policy(short_policy(first_response="30m"))
+    for round_ in range(4):
+        issue = pipeline.jira.create_issue(f"Checkout down {round_}", fields={"priority": {"name": "Medium"}})
+        pipeline.run_jobs()
+        created = next(d for d in reversed(pipeline.jira.deliveries) if d.event == "jira:issue_created").body
+        older = _priority_update(created, "Highest", 1, 500 + 2 * round_)
+        newer = _priority_update(created, "Low", 2, 501 + 2 * round_)
+        outcomes = _apply_at_once(pipeline, [(older, f"race-{round_}-old"), (newer, f"race-{round_}-new")])
+        assert sorted(outcomes) in (["applied", "applied"], ["applied", "stale"]), outcomes
+        assert pipeline.record(issue).severity == "sev4", f"round {round_}: {outcomes}"
