@@ -13,7 +13,11 @@ The data path of one event:
    ticket's open intents read back, so delivery needs no read of its own;
 5. deliver the intents (`jobs.actions`), then move the ticket's timers (`jobs.sla.sync_timers`).
 
-Idempotent: a re-run finds the event applied and only delivers and moves timers (step 5).
+Idempotent: a re-run finds the event applied and only delivers and moves timers (step 5). The
+applied mark keys on the event's own ids (`event_mark`: the comment id, the changelog id, the issue's
+`updated` time), durable in the database, so a Jira redelivery after Redis lost its delivery ids
+(a new ingest id) still finds the event applied. A database outage schedules the job again with
+backoff (`jobs.retry.retry_after_outage`), never a failed job.
 """
 
 from __future__ import annotations
@@ -27,7 +31,15 @@ from app.jira.errors import JiraError
 from app.keys import PROCESS_EVENT_JOB, issue_meta_key
 from app.policy.decide import Timer, Update, on_comment, on_issue
 from app.policy.errors import PolicyError
-from app.policy.events import APP_ACCOUNT_TYPE, EventError, IssueEvent, TicketEvent, actor_of, parse_webhook
+from app.policy.events import (
+    APP_ACCOUNT_TYPE,
+    CommentEvent,
+    EventError,
+    IssueEvent,
+    TicketEvent,
+    actor_of,
+    parse_webhook,
+)
 from app.policy.record import TicketRecord
 from app.queueing.ingest import delete_event, load_event
 from app.storage.outbox import StoredIntent
@@ -36,7 +48,7 @@ from app.storage.tickets import EventAlreadyApplied
 from jobs import prefetch
 from jobs.bootstrap import services
 from jobs.context import Stores, TenantContext, known_app_echo, load_context, stores
-from jobs.retry import retry_delay, schedule_retry
+from jobs.retry import is_database_outage, retry_after_outage, retry_delay, schedule_retry
 from jobs.sla import settle
 from jobs.unit import in_one_transaction, require
 
@@ -102,6 +114,10 @@ def process_event(tenant_key: str, event_id: str, attempt: int = 0) -> str:
             return "gave_up"
         schedule_retry(PROCESS_EVENT_JOB, (tenant_key, event_id), attempt, delay, fallback_queue=svc.queue)
         return "retry"
+    except Exception as exc:
+        if not is_database_outage(exc):
+            raise
+        return retry_after_outage(PROCESS_EVENT_JOB, (tenant_key, event_id), attempt, exc, fallback_queue=svc.queue)
     delete_event(svc.redis, event_id)
     return "applied"
 
@@ -116,8 +132,23 @@ def _remember_issue_meta(ctx: TenantContext, event: IssueEvent) -> None:
     ctx.redis.hset(issue_meta_key(ctx.key, event.issue_id), mapping=meta)
 
 
+def event_mark(event: TicketEvent, event_id: str) -> str:
+    """The applied mark of `event`: its own ids, equal across Jira's redeliveries (`event_id`: none known)."""
+    if isinstance(event, CommentEvent):
+        return f"comment:{event.issue_id}:{event.comment_id}"
+    if event.changelog_id is not None:
+        return f"{event.kind}:{event.issue_id}:changelog:{event.changelog_id}"
+    if event.kind == "issue_created":
+        return f"issue_created:{event.issue_id}"
+    if event.fields.get("updated") or not event.partial_issue:
+        return f"{event.kind}:{event.issue_id}:{event.snapshot_at.isoformat()}:{event.at.isoformat()}"
+    return event_id  # a reduced issue with no time of its own: only the ingest id is stable
+
+
 def apply_event(st: Stores, tenant_key: str, event: TicketEvent, event_id: str) -> Applied:
     """Apply `event` once, in one transaction (plus a prefetch and a retry when `decide` needs Jira)."""
+    event_id = event_mark(event, event_id)
+
     def step(tx: UnitTx, ctx: TenantContext, got: prefetch.Prefetched) -> Applied:
         if not ctx.tenant.takes_connect_events and not event.partial_issue:  # one door per site: Forge's
             return Applied("other_door", ctx)

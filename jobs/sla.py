@@ -33,7 +33,7 @@ from jobs import prefetch
 from jobs.actions import deliver
 from jobs.bootstrap import services
 from jobs.context import Stores, TenantContext, load_context, stores, version_policy
-from jobs.retry import retry_delay, schedule_retry
+from jobs.retry import is_database_outage, retry_after_outage, retry_delay, schedule_retry
 from jobs.unit import in_one_transaction, require
 
 log = logging.getLogger(__name__)
@@ -92,6 +92,11 @@ def on_timer(tenant_key: str, issue_id: str, target: str, kind: str, deadline_ts
         schedule_retry(FIRE_TIMER_JOB, (tenant_key, issue_id, target, kind, deadline_ts), attempt, delay,
                        fallback_queue=svc.queue)
         return "retry"
+    except Exception as exc:
+        if not is_database_outage(exc):
+            raise
+        return retry_after_outage(FIRE_TIMER_JOB, (tenant_key, issue_id, target, kind, deadline_ts), attempt, exc,
+                                  fallback_queue=svc.queue)
 
 
 @dataclass

@@ -26,6 +26,8 @@ second. A daemon thread in the worker's main process, with its own Redis connect
 timers every ``timer_pump_interval`` seconds while the main thread keeps working jobs. Every worker
 runs one; the claim script hands each due timer to exactly one of them, so adding workers on other
 machines adds redundancy, not duplicate fires.
+A second thread rebuilds timers from the database (`TimerSweepMixin`, `jobs.timer_sweep`): all open
+tickets at start-up, those due soon every five minutes, so timers lost with Redis's data still fire.
 
 Why no fork per job: our jobs are short and I/O bound (a few Jira calls each); forking per job costs
 ~15 ms: bench/bench_worker.py measured one process at 65 trivial jobs/s forking against ~300 for
@@ -40,6 +42,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import redis
@@ -54,8 +57,10 @@ from app.queueing.ordering import ordering_key
 from app.queueing.pump import DEFAULT_PUMP_INTERVAL, TimerPump
 from app.queueing.timers import TimerStore
 from app.settings import Settings
+from jobs.bootstrap import services
 from jobs.lanes import Lanes
 from jobs.recovery import RecoveryMixin
+from jobs.timer_sweep import FULL_HORIZON, SWEEP_HORIZON, SWEEP_INTERVAL, sweep_timers
 
 #: Key namespace of the timer set (shared with the code that schedules timers).
 TIMER_NAMESPACE = NAMESPACE
@@ -91,6 +96,36 @@ class TimerPumpMixin:
             stop.set()
             thread.join(timeout=self.timer_pump_interval + 5)
             client.close()
+
+
+class TimerSweepMixin:
+    """Rebuilds missing timers from the database, the source of truth for deadlines (`jobs.timer_sweep`):
+    every open ticket at start-up, then those due within the next two intervals every
+    `timer_sweep_interval` seconds, so a Redis that lost its timers fires every breach once, late at most
+    by the outage. Scheduling is idempotent, so several workers sweeping at once do no harm."""
+
+    timer_sweep_interval: float = SWEEP_INTERVAL
+    log: logging.Logger
+
+    def work(self, *args: Any, **kwargs: Any) -> bool:
+        stop = threading.Event()
+        thread = threading.Thread(target=self._sweep_loop, args=(stop,), name="tierwise-timer-sweep", daemon=True)
+        thread.start()
+        try:
+            return super().work(*args, **kwargs)  # type: ignore[misc]
+        finally:
+            stop.set()
+            thread.join(timeout=5)
+
+    def _sweep_loop(self, stop: threading.Event) -> None:
+        horizon = FULL_HORIZON
+        while not stop.is_set():
+            try:
+                sweep_timers(services(), datetime.now(UTC), horizon=horizon)
+                horizon = SWEEP_HORIZON
+            except Exception:  # the database or Redis is down: the next round tries again
+                self.log.warning("timer sweep failed; next try in %.0f s", self.timer_sweep_interval, exc_info=True)
+            stop.wait(self.timer_sweep_interval)
 
 
 log = logging.getLogger(__name__)
@@ -273,12 +308,13 @@ class ConcurrentJobsMixin:
             super().teardown()  # type: ignore[misc]
 
 
-class TierwiseWorker(RecoveryMixin, TimerPumpMixin, ConcurrentJobsMixin, LeanBookkeepingMixin, SimpleWorker):
+class TierwiseWorker(RecoveryMixin, TimerPumpMixin, TimerSweepMixin, ConcurrentJobsMixin, LeanBookkeepingMixin,
+                     SimpleWorker):
     """The worker Tierwise runs in production: several jobs in flight (one ticket's in order), timers
     pumped alongside, and the jobs of dead workers re-run (`jobs.recovery`)."""
 
 
-class TierwiseForkingWorker(RecoveryMixin, TimerPumpMixin, LeanBookkeepingMixin, Worker):
+class TierwiseForkingWorker(RecoveryMixin, TimerPumpMixin, TimerSweepMixin, LeanBookkeepingMixin, Worker):
     """The same with a forked work horse per job: slower, but a crashing job cannot kill the worker."""
 
     def execute_job(self, job: Any, queue: Any) -> Any:

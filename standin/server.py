@@ -9,7 +9,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -322,6 +322,14 @@ class JiraStandin:
 
     def wait_for_deliveries(self, timeout: float = 10.0) -> bool:
         return self.webhooks.wait(timeout)
+
+    def hold_deliveries(self) -> None:
+        """Keep webhooks back until `release_deliveries` (to deliver them late and in another order)."""
+        self.webhooks.hold()
+
+    def release_deliveries(self, order: Sequence[int] | None = None) -> list[Delivery]:
+        """Send the held webhooks in `order` (indexes into the held ones; default: as they happened)."""
+        return self.webhooks.release(order)
 
     def redeliver(self, delivery: Delivery | str) -> Delivery:
         """Send an already sent webhook again, same body and same X-Atlassian-Webhook-Identifier."""

@@ -7,7 +7,7 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +65,8 @@ class WebhookSender:
         self._pending = 0
         self._session = requests.Session()
         self._stopping = threading.Event()
+        #: Deliveries kept back by `hold` (None: not holding), sent by `release` in the order asked for.
+        self._held: list[Delivery] | None = None
         self._thread = threading.Thread(target=self._run, name="standin-webhooks", daemon=True)
         self._thread.start()
 
@@ -77,8 +79,34 @@ class WebhookSender:
         with self._idle:
             self._pending += 1
             self.deliveries.append(delivery)
+            if self._held is not None:
+                self._held.append(delivery)
+                return delivery
         self._queue.put(delivery)
         return delivery
+
+    def hold(self) -> None:
+        """Keep new deliveries back until `release` (Jira delivers late and out of order: up to ~30 min)."""
+        with self._idle:
+            if self._held is None:
+                self._held = []
+
+    def release(self, order: Sequence[int] | None = None) -> list[Delivery]:
+        """Send the held deliveries, in `order` (indexes into the held list; default: as held), and stop holding.
+
+        Deliveries left out of `order` are dropped (finished, never delivered)."""
+        with self._idle:
+            held, self._held = self._held or [], None
+        chosen = [held[i] for i in order] if order is not None else held
+        for delivery in chosen:
+            self._queue.put(delivery)
+        dropped = [d for d in held if d not in chosen]
+        with self._idle:
+            for delivery in dropped:
+                delivery.finished = True
+                self._pending -= 1
+            self._idle.notify_all()
+        return chosen
 
     def wait(self, timeout: float = 10.0) -> bool:
         """Block until every queued delivery finished (delivered or given up); False on timeout."""

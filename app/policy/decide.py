@@ -5,6 +5,13 @@ and the tenant's settings as plain data, and returns an `Update`: the new record
 save), the intents to stage (write-back first), the audit entries, and the timers the ticket
 should have — with the SLA state evaluated once. No I/O: the worker loads, prefetches (at most one
 Jira read), calls one of these, saves the update in one transaction, delivers and moves timers.
+
+Facts are ordered by Jira's own time, not by arrival (Jira delivers late and out of order): an
+issue snapshot older than the one applied (`fields.updated`, then the changelog id) is `stale` and
+changes nothing; a reply older than the newest one recorded counts as a reply (first response,
+cadence) but no longer sets the promise or posts an ETA. With the store's optimistic version check
+(a lost race decides again on the fresh record) the result does not depend on which event, or
+which worker process, came first.
 """
 
 from __future__ import annotations
@@ -74,6 +81,8 @@ def on_issue(force: InForce, record: TicketRecord | None, event: IssueEvent, now
     """An issue was created or updated (or read from Jira because a comment came first)."""
     audits: list[tuple[str, Mapping[str, Any]]] = []
     new = record is None
+    if record is not None and record.issue_is_stale(event.snapshot_at, event.changelog_id):
+        return Update(None, timers=ticket_timers(force.policy, record, now), outcome="stale")
     record = _apply_issue(force, settings, record, event, audits)
     return _finish(force, record, now, settings, audits=audits, new=new)
 
@@ -92,6 +101,11 @@ def on_comment(force: InForce, record: TicketRecord | None, event: CommentEvent,
         if not new:
             return Update(None, timers=timers_for(record, _state(policy, record, now)), outcome="not_a_reply")
         return _finish(force, record, now, settings, audits=audits, new=True, with_intents=False)
+    if not new and record.reply_is_stale(event.at):
+        # A newer reply already set the promise and the ETA: this one only counts as a reply.
+        audits.append(("reply_out_of_order", {"comment": event.comment_id, "at": utc_iso(event.at),
+                                              "newest_reply": utc_iso(record.last_update_at)}))
+        return _finish(force, record.with_reply(event.at), now, settings, audits=audits, new=False)
     record = record.with_reply(event.at)
     promise = find_next_update_promise(event.body_text, now=event.at, tz=zone_of(policy, record))
     record = replace(record, promised_update_at=promise)
@@ -121,7 +135,8 @@ def on_timer(force: InForce, record: TicketRecord, target: str, kind: str, deadl
     audit = ("breached" if kind == BREACH else "warned",
              {"target": target, "deadline": utc_iso(engine.due), "rule": f"{record.tier}/{record.severity}",
               "actions": [i.kind for i in intents if i.kind != "fields"]})
-    return Update(updated, tuple(intents), (audit,), timers_for(updated, state), outcome="fired")
+    timers = timers_for(updated, state)
+    return Update(_deadline(updated, timers), tuple(intents), (audit,), timers, outcome="fired")
 
 
 def on_reapply(force: InForce, record: TicketRecord, now: datetime, settings: Settings) -> Update:
@@ -138,7 +153,8 @@ def on_reapply(force: InForce, record: TicketRecord, now: datetime, settings: Se
         moved = replace(moved, last_written_hash=write.payload["hash"])
     audit = ("policy_reapplied", {"policy_version": force.version_number,
                                   "deadlines": {name: utc_iso(t.due) for name, t in moved.targets.items()}})
-    return Update(moved, (write,) if write is not None else (), (audit,), timers_for(moved, state))
+    timers = timers_for(moved, state)
+    return Update(_deadline(moved, timers), (write,) if write is not None else (), (audit,), timers)
 
 
 def timers_for(record: TicketRecord, state: SlaState) -> tuple[Timer, ...]:
@@ -171,6 +187,11 @@ def _state(policy: Policy, record: TicketRecord, now: datetime) -> SlaState:
     return evaluate(policy, record.history(), now)
 
 
+def _deadline(record: TicketRecord, timers: tuple[Timer, ...]) -> TicketRecord:
+    """`record` with its next deadline: the earliest of its timers (what the timer sweep looks up)."""
+    return replace(record, next_deadline=min((at for _, _, at in timers), default=None))
+
+
 def _finish(force: InForce, record: TicketRecord, now: datetime, settings: Settings, *,
             audits: list[tuple[str, Mapping[str, Any]]], new: bool, reply: bool = False,
             promise: datetime | None = None, with_intents: bool = True) -> Update:
@@ -181,8 +202,9 @@ def _finish(force: InForce, record: TicketRecord, now: datetime, settings: Setti
     history = record.history()
     state = evaluate(policy, history, now)
     record = with_state(record, state)
+    timers = timers_for(record, state)
     if not with_intents:
-        return Update(record, (), tuple(audits), timers_for(record, state))
+        return Update(_deadline(record, timers), (), tuple(audits), timers)
     intents: list[Intent] = []
     targets = policy.targets_for(tier, severity)
     if reply and state.phase != CLOSED:
@@ -219,7 +241,7 @@ def _finish(force: InForce, record: TicketRecord, now: datetime, settings: Setti
     if write is not None:
         record = replace(record, last_written_hash=write.payload["hash"])
         intents.insert(0, write)
-    return Update(record, tuple(intents), tuple(audits), timers_for(record, state))
+    return Update(_deadline(record, timers), tuple(intents), tuple(audits), timers)
 
 
 def _apply_issue(force: InForce, settings: Settings, record: TicketRecord | None, event: IssueEvent,
@@ -241,9 +263,12 @@ def _apply_issue(force: InForce, settings: Settings, record: TicketRecord | None
     for account in (event.reporter_account_id, *event.request_participants):
         if account and account not in customers:
             customers.append(account)
+    seen_at, changelog = event.snapshot_at, event.changelog_id
+    if record.issue_seen_at == seen_at and record.issue_seen_changelog is not None:
+        changelog = max(changelog or 0, record.issue_seen_changelog)
     record = replace(record, issue_key=event.issue_key, tier=derived.tier, severity=derived.severity,
                      tier_rule=derived.tier_rule, severity_rule=derived.severity_rule,
-                     customer_account_ids=tuple(customers))
+                     customer_account_ids=tuple(customers), issue_seen_at=seen_at, issue_seen_changelog=changelog)
     if event.status_name:
         phase = phase_of(policy, event.status_name, event.status_category)
         if phase != record.phase:

@@ -80,6 +80,16 @@ class IssueEvent:
     created_at: datetime | None = None
     #: The issue in `fields` is reduced (a Forge product event): the worker reads it whole first.
     partial_issue: bool = False
+    #: The changelog's id (Jira numbers them in order; None without a changelog).
+    changelog_id: int | None = None
+
+    @property
+    def snapshot_at(self) -> datetime:
+        """Jira's time of the issue state in `fields` (`fields.updated`), else the event's time."""
+        try:
+            return _jira_time(self.fields.get("updated"), "issue.fields.updated", required=False) or self.at
+        except EventError:  # an unreadable `updated` orders by the event's time
+            return self.at
 
     @property
     def is_comment_echo(self) -> bool:
@@ -208,7 +218,14 @@ def _issue_event(kind: str, body: Mapping[str, Any], ids: JsmFieldIds) -> IssueE
         event_type_name=_opt_str(body.get("issue_event_type_name")) or "",
         created_at=created,
         partial_issue=body.get(PARTIAL_ISSUE_KEY) is True,
+        changelog_id=_changelog_id(body.get("changelog")),
     )
+
+
+def _changelog_id(changelog: Any) -> int | None:
+    raw = changelog.get("id") if isinstance(changelog, Mapping) else None
+    text = _opt_str(raw)
+    return int(text) if text is not None and text.isdigit() else None
 
 
 def _changed_fields(changelog: Any) -> tuple[str, ...]:

@@ -67,6 +67,13 @@ class TicketRecord:
     targets: Mapping[str, TargetState] = field(default_factory=dict, hash=False)
     customer_account_ids: tuple[str, ...] = ()
     last_written_hash: str | None = None
+    #: Jira's time (`fields.updated`, else the webhook `timestamp`) of the newest issue snapshot applied,
+    #: with its changelog id: an issue event older than this is stale (changes nothing).
+    issue_seen_at: datetime | None = None
+    issue_seen_changelog: int | None = None
+    #: The earliest warn or breach instant the ticket's timers should have (None: no timer): the timer
+    #: sweep rebuilds Redis timers from it.
+    next_deadline: datetime | None = None
     version: int = 0
     updated_at: datetime | None = None
 
@@ -81,6 +88,21 @@ class TicketRecord:
             replies=tuple(sorted(self.replies)),
             promised_update=self.promised_update_at,
         )
+
+    def issue_is_stale(self, at: datetime, changelog_id: int | None) -> bool:
+        """True when an issue snapshot of Jira time `at` (changelog `changelog_id`) is older than the one applied."""
+        if self.issue_seen_at is None:
+            return False
+        if at != self.issue_seen_at:
+            return at < self.issue_seen_at
+        # The same millisecond: the changelog ids order them, and a state with no changelog (the
+        # creation) comes before any change.
+        return self.issue_seen_changelog is not None and (changelog_id is None
+                                                          or changelog_id < self.issue_seen_changelog)
+
+    def reply_is_stale(self, at: datetime) -> bool:
+        """True when a reply made at `at` is older than the newest reply recorded (it no longer sets the ETA)."""
+        return self.last_update_at is not None and at < self.last_update_at
 
     def with_reply(self, at: datetime) -> TicketRecord:
         """This record with one more customer-facing reply (first reply and last update set)."""

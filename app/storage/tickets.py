@@ -59,10 +59,15 @@ class TicketRow(Base):
     targets: Mapped[Any] = mapped_column(sa.JSON)
     customer_account_ids: Mapped[Any] = mapped_column(sa.JSON)
     last_written_hash: Mapped[str | None] = mapped_column(sa.String(128))
+    issue_seen_at: Mapped[datetime | None]
+    issue_seen_changelog: Mapped[int | None] = mapped_column(sa.BigInteger)
+    #: The earliest timer instant the ticket should have: the timer sweep's index.
+    next_deadline: Mapped[datetime | None]
     version: Mapped[int]
     updated_at: Mapped[datetime]
 
-    __table_args__ = (sa.Index("ix_tickets_open", "client_key", "closed_at"),)
+    __table_args__ = (sa.Index("ix_tickets_open", "client_key", "closed_at"),
+                      sa.Index("ix_tickets_next_deadline", "next_deadline"))
 
 
 class AppliedEventRow(Base):
@@ -86,6 +91,28 @@ class TicketStore:
         with self._sessions() as session:
             row = session.get(TicketRow, (tenant_key, issue_id))
             return to_record(row) if row else None
+
+    def due_by(self, until: datetime, *, after: tuple[datetime, str, str] | None = None,
+               limit: int = 500) -> list[TicketRecord]:
+        """Open tickets (every tenant) whose next deadline is at or before `until`, earliest first, a page of
+        `limit` after the (next_deadline, tenant, issue) position `after` (an index range scan)."""
+        order = (TicketRow.next_deadline, TicketRow.client_key, TicketRow.issue_id)
+        query = sa.select(TicketRow).where(TicketRow.next_deadline.is_not(None), TicketRow.next_deadline <= until,
+                                           TicketRow.closed_at.is_(None))
+        if after is not None:
+            query = query.where(sa.tuple_(*order) > sa.tuple_(*after))
+        with self._sessions() as session:
+            return [to_record(row) for row in session.scalars(query.order_by(*order).limit(limit))]
+
+    def open_without_deadline(self, *, after: tuple[str, str] | None = None, limit: int = 500) -> list[TicketRecord]:
+        """Open tickets (every tenant) with no next deadline recorded (paused, or not decided since
+        migration 0005), a page of `limit` after the (tenant, issue) position `after`."""
+        order = (TicketRow.client_key, TicketRow.issue_id)
+        query = sa.select(TicketRow).where(TicketRow.next_deadline.is_(None), TicketRow.closed_at.is_(None))
+        if after is not None:
+            query = query.where(sa.tuple_(*order) > sa.tuple_(*after))
+        with self._sessions() as session:
+            return [to_record(row) for row in session.scalars(query.order_by(*order).limit(limit))]
 
     def list_open(self, tenant_key: str) -> list[TicketRecord]:
         """The tenant's tickets not closed yet, oldest first."""
@@ -220,6 +247,9 @@ def record_values(record: TicketRecord) -> dict[str, Any]:
         },
         "customer_account_ids": list(record.customer_account_ids),
         "last_written_hash": record.last_written_hash,
+        "issue_seen_at": record.issue_seen_at,
+        "issue_seen_changelog": record.issue_seen_changelog,
+        "next_deadline": record.next_deadline,
         "version": record.version,
         "updated_at": record.updated_at,
     }
@@ -258,6 +288,9 @@ def to_record(row: TicketRow) -> TicketRecord:
         ),
         customer_account_ids=tuple(row.customer_account_ids or ()),
         last_written_hash=row.last_written_hash,
+        issue_seen_at=row.issue_seen_at,
+        issue_seen_changelog=row.issue_seen_changelog,
+        next_deadline=row.next_deadline,
         version=row.version,
         updated_at=row.updated_at,
     )

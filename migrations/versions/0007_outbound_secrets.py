@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_outbound_secrets"
-down_revision = "0005_installation_ids"
+down_revision = "0006_next_deadline"
 branch_labels = None
 depends_on = None
 

@@ -125,7 +125,7 @@ def test_migration_0007_moves_clear_urls_out_of_every_table(empty_url: str, secr
     versions, a pending page and its audit entries in clear. After 0007 none is left in clear."""
     engine = make_engine(empty_url)
     try:
-        migrate(engine, "0005_installation_ids")  # the release before 0007
+        migrate(engine, "0006_next_deadline")  # the release before 0007
         tenant = _install(engine, secrets)
         meta = sa.MetaData()
         settings, versions, outbox, audit = (sa.Table(n, meta, autoload_with=engine)

@@ -226,3 +226,32 @@ def test_tenant_delete_cascades(sessions: sessionmaker[Session], tickets: Ticket
 def test_ticket_needs_an_installed_tenant(tickets: TicketStore) -> None:
     with pytest.raises(sa.exc.IntegrityError):
         tickets.save(full_record("no-such-tenant"), 0)
+
+
+def test_the_ordering_fields_and_the_next_deadline_round_trip(tickets: TicketStore, tenant: str) -> None:
+    record = replace(full_record(tenant), issue_seen_at=T0 + timedelta(seconds=1, microseconds=321000),
+                     issue_seen_changelog=10_222_000_001, next_deadline=T0 + timedelta(minutes=45))
+    saved = tickets.save(record, 0, at=T0)
+    loaded = tickets.get(tenant, "10040")
+    assert loaded == saved
+    assert (loaded.issue_seen_at, loaded.issue_seen_changelog, loaded.next_deadline) == (
+        record.issue_seen_at, record.issue_seen_changelog, record.next_deadline)
+
+
+def test_due_by_pages_the_open_tickets_by_next_deadline(tickets: TicketStore, tenant: str) -> None:
+    deadlines = {"1": 30, "2": 10, "3": 20, "4": 10, "5": 90}  # issue id -> minutes after T0
+    for issue_id, minutes in deadlines.items():
+        tickets.save(replace(full_record(tenant, issue_id), next_deadline=T0 + timedelta(minutes=minutes)), 0)
+    tickets.save(replace(full_record(tenant, "6"), next_deadline=T0, closed_at=T0), 0)  # closed: never swept
+    tickets.save(full_record(tenant, "7"), 0)  # no deadline recorded
+
+    until = T0 + timedelta(minutes=60)
+    seen: list[str] = []
+    after = None
+    while page := tickets.due_by(until, after=after, limit=2):
+        seen += [r.issue_id for r in page]
+        last = page[-1]
+        assert last.next_deadline is not None
+        after = (last.next_deadline, last.tenant_key, last.issue_id)
+    assert seen == ["2", "4", "3", "1"]
+    assert [r.issue_id for r in tickets.open_without_deadline()] == ["7"]
