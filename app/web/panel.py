@@ -87,6 +87,7 @@ def _target_json(t: TargetState) -> dict[str, Any]:
         "id": t.target,
         "label": TARGET_LABELS.get(t.target, t.target),
         "state": t.state,
+        "status": t.status,  # the word the tierwise.sla property carries (on_time / late / running / …)
         "due": _iso(t.due),
         "met_at": _iso(t.met_at),
         "warn_at": _iso(t.warn_at),

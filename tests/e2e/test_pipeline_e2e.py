@@ -127,7 +127,8 @@ def test_breach_transitions_pages_and_warns(stack: Any) -> None:
     assert "warned" in actions and "note" in actions
     record = stack.record(issue)
     assert record.targets["first_response"].breached_at == record.targets["first_response"].due
-    assert stack.jira.issue(issue["key"])["properties"]["tierwise.sla"]["firstResponseState"] == "breached"
+    assert stack.jira.issue(issue["key"])["properties"]["tierwise.sla"]["firstResponseState"] == "late"
+    assert stack.jira.issue(issue["key"])["properties"]["tierwise.sla"]["breached"] is True
     notes = [c for c in stack.jira.comments(issue["key"]) if "about to breach" in str(c["body"])]
     assert len(notes) == 1
 
