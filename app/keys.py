@@ -51,6 +51,11 @@ def field_types_key(tenant_key: str) -> str:
     return f"{NAMESPACE}:fieldtypes:{tenant_key}"
 
 
+def jsm_fields_key(tenant_key: str) -> str:
+    """JSON `{organizations, request_participants}`: a tenant's JSM custom field ids (by field type)."""
+    return f"{NAMESPACE}:jsmfields:{tenant_key}"
+
+
 def reapply_key(tenant_key: str, version_id: int | str) -> str:
     """JSON `{done, total}` progress of re-applying a policy version."""
     return f"{NAMESPACE}:reapply:{tenant_key}:{version_id}"

@@ -36,6 +36,7 @@ from app.policy.events import (
     CommentEvent,
     EventError,
     IssueEvent,
+    JsmFieldIds,
     TicketEvent,
     actor_of,
     parse_webhook,
@@ -88,6 +89,8 @@ def process_event(tenant_key: str, event_id: str, attempt: int = 0) -> str:
     st = stores(svc)
     ctx: TenantContext | None = None
     try:
+        if isinstance(event, IssueEvent):  # read its participants and organizations from the site's JSM fields
+            event, ctx = _with_jsm_fields(tenant_key, body, event, svc)
         if actor_of(event)[1] == APP_ACCOUNT_TYPE:  # an app's user, not known as ours yet: ask Jira once
             ctx = load_context(tenant_key, svc)
             if ctx is not None and ctx.caused_by_app(event):
@@ -120,6 +123,21 @@ def process_event(tenant_key: str, event_id: str, attempt: int = 0) -> str:
         return retry_after_outage(PROCESS_EVENT_JOB, (tenant_key, event_id), attempt, exc, fallback_queue=svc.queue)
     delete_event(svc.redis, event_id)
     return "applied"
+
+
+def _with_jsm_fields(tenant_key: str, body: Any, event: IssueEvent, svc: Any) -> tuple[IssueEvent, TenantContext | None]:
+    """`event` parsed again with the tenant's JSM field ids (cached; on a miss read once via the tenant)."""
+    ids = prefetch.cached_jsm_field_ids(svc.redis, tenant_key)
+    ctx = None
+    if ids is None:
+        ctx = load_context(tenant_key, svc)
+        if ctx is None:
+            return event, None
+        ids = prefetch.jsm_field_ids(ctx)
+    if ids == JsmFieldIds():
+        return event, ctx
+    parsed = parse_webhook(body, jsm_fields=ids)
+    return (parsed if isinstance(parsed, IssueEvent) else event), ctx
 
 
 def _remember_issue_meta(ctx: TenantContext, event: IssueEvent) -> None:

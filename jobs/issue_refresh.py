@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from app.policy.events import IssueEvent, TicketEvent, parse_webhook
+from app.policy.events import IssueEvent, JsmFieldIds, TicketEvent, parse_webhook
 from app.policy.model import EmailDomainRule, FieldRule, MatrixRule, OrganizationRule, Policy
 
 if TYPE_CHECKING:
@@ -44,15 +44,20 @@ def fields_needed(policy: Policy) -> tuple[str, ...]:
     return tuple(dict.fromkeys(wanted))
 
 
-def read_reduced(ctx: TenantContext, event: IssueEvent, policy: Policy) -> IssueEvent:
+def read_reduced(ctx: TenantContext, event: IssueEvent, policy: Policy,
+                 jsm_fields: JsmFieldIds | None = None) -> IssueEvent:
     """The issue of a reduced `event` read once, with only the fields `policy` reads, at the event's time.
 
-    A Jira failure propagates (`JiraError`): the job retries like for any call.
+    With the site's `jsm_fields`, its Request participants and Organizations fields are read too (the
+    participants are customers of the request). A Jira failure propagates (`JiraError`): the job retries
+    like for any call.
     """
-    issue = ctx.jira.get_issue(event.issue_key, fields=fields_needed(policy))
+    ids = jsm_fields or JsmFieldIds()
+    extra = tuple(f for f in (ids.request_participants, ids.organizations) if f)
+    issue = ctx.jira.get_issue(event.issue_key, fields=tuple(dict.fromkeys(fields_needed(policy) + extra)))
     issue = {**issue, "id": str(issue.get("id") or event.issue_id), "key": issue.get("key") or event.issue_key}
     read = parse_webhook({"webhookEvent": "jira:issue_created", "issue": issue,
-                          "timestamp": int(event.at.timestamp() * 1000)})
+                          "timestamp": int(event.at.timestamp() * 1000)}, jsm_fields=ids)
     assert isinstance(read, IssueEvent)
     return read
 

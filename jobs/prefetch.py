@@ -3,7 +3,9 @@
 At most one issue read per event: the whole issue when an issue event carried a reduced one (a
 Forge product event, `partial_issue`) or when a comment arrives for a ticket Tierwise never saw
 (the issue is read once and tracked as created). Plus the tenant's field types when tier or severity
-is bound to a field (one `GET /field` per hour, cached in Redis).
+is bound to a field, and its Service Management field ids (Organizations, Request participants, found by
+their JSM custom field types) for parsing issue events: both from one `GET /field` per hour, cached in
+Redis.
 """
 
 from __future__ import annotations
@@ -13,14 +15,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from app.keys import field_types_key
-from app.policy.events import IssueEvent, TicketEvent, parse_webhook
+from app.keys import field_types_key, jsm_fields_key
+from app.policy.events import IssueEvent, JsmFieldIds, TicketEvent, parse_webhook
 from app.policy.writeback import binds_labels
 from jobs.context import TenantContext
 from jobs.issue_refresh import complete, read_reduced
 
-#: Seconds the tenant's field types (for select-field bindings) are cached in Redis.
+#: Seconds the tenant's field types (for select-field bindings) and JSM field ids are cached in Redis.
 FIELD_TYPES_TTL = 3600
+#: `schema.custom` of the JSM fields `parse_webhook` reads, by `JsmFieldIds` attribute (GET /rest/api/3/field).
+JSM_CUSTOM_TYPES = {
+    "organizations": "com.atlassian.servicedesk:sd-customer-organizations",
+    "request_participants": "com.atlassian.servicedesk:sd-request-participants",
+}
 
 
 @dataclass(frozen=True)
@@ -83,11 +90,12 @@ def read_issue(ctx: TenantContext, event: TicketEvent) -> IssueEvent | None:
     A reduced issue event reads only the fields the policy looks at (`jobs.issue_refresh`); a comment on
     an unseen ticket reads the whole issue (it seeds the record)."""
     if isinstance(event, IssueEvent) and event.partial_issue:
-        return read_reduced(ctx, event, ctx.policy)
+        return read_reduced(ctx, event, ctx.policy, jsm_field_ids(ctx))
     issue = ctx.jira.get_issue(event.issue_key)
     kind = "jira:issue_updated" if isinstance(event, IssueEvent) and event.kind != "issue_created" \
         else "jira:issue_created"
-    parsed = parse_webhook({"webhookEvent": kind, "issue": issue, "timestamp": int(event.at.timestamp() * 1000)})
+    parsed = parse_webhook({"webhookEvent": kind, "issue": issue, "timestamp": int(event.at.timestamp() * 1000)},
+                           jsm_fields=jsm_field_ids(ctx))
     return parsed if isinstance(parsed, IssueEvent) else None
 
 
@@ -106,7 +114,32 @@ def load_field_types(ctx: TenantContext) -> dict[str, str]:
     cached = _cached_field_types(ctx)
     if cached is not None:
         return cached
+    return _read_fields(ctx)[0]
+
+
+def jsm_field_ids(ctx: TenantContext) -> JsmFieldIds:
+    """The tenant's Organizations and Request participants field ids (cached; one GET per hour on a miss)."""
+    return cached_jsm_field_ids(ctx.redis, ctx.key) or _jsm_ids(_read_fields(ctx)[1])
+
+
+def cached_jsm_field_ids(redis: Any, tenant_key: str) -> JsmFieldIds | None:
+    """The tenant's cached JSM field ids, or None when they must be read (`jsm_field_ids`)."""
+    raw = redis.get(jsm_fields_key(tenant_key))
+    return _jsm_ids(json.loads(raw)) if raw else None
+
+
+def _jsm_ids(ids: Mapping[str, str | None]) -> JsmFieldIds:
+    return JsmFieldIds(**{name: ids.get(name) for name in JSM_CUSTOM_TYPES})
+
+
+def _read_fields(ctx: TenantContext) -> tuple[dict[str, str], dict[str, str | None]]:
+    """One `GET /field`: field id → schema type and the JSM field ids, both cached for `FIELD_TYPES_TTL`."""
     fields: list[dict[str, Any]] = ctx.jira.get_fields()
     types = {str(f.get("id")): str((f.get("schema") or {}).get("type") or "") for f in fields}
-    ctx.redis.set(field_types_key(ctx.key), json.dumps(types), ex=FIELD_TYPES_TTL)
-    return types
+    by_custom = {str((f.get("schema") or {}).get("custom") or ""): str(f.get("id")) for f in fields}
+    ids = {name: by_custom.get(custom) for name, custom in JSM_CUSTOM_TYPES.items()}
+    pipe = ctx.redis.pipeline()
+    pipe.set(field_types_key(ctx.key), json.dumps(types), ex=FIELD_TYPES_TTL)
+    pipe.set(jsm_fields_key(ctx.key), json.dumps(ids), ex=FIELD_TYPES_TTL)
+    pipe.execute()
+    return types, ids

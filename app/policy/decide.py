@@ -22,7 +22,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from app.policy.actions import Situation, action_intents
+from app.policy.actions import Situation, action_intents, triage_intents
 from app.policy.actions.page import page_intent
 from app.policy.eta import eta_comment_text, find_next_update_promise, promise_too_late
 from app.policy.events import CommentEvent, IssueEvent
@@ -34,6 +34,7 @@ from app.policy.record import TargetState, TicketRecord
 from app.policy.replies import AGENT_PUBLIC, classify_comment
 from app.policy.sla import SlaState, evaluate
 from app.policy.timefmt import timer_instant, utc_iso
+from app.policy.triage import Placement, TriageFiring, triage_actions
 from app.policy.writeback import page_payload, with_state, write_back, zone_of
 
 #: Timer kinds: the pre-breach warning and the breach.
@@ -83,8 +84,10 @@ def on_issue(force: InForce, record: TicketRecord | None, event: IssueEvent, now
     new = record is None
     if record is not None and record.issue_is_stale(event.snapshot_at, event.changelog_id):
         return Update(None, timers=ticket_timers(force.policy, record, now), outcome="stale")
+    before = None if record is None else Placement(record.tier, record.severity)
     record = _apply_issue(force, settings, record, event, audits)
-    return _finish(force, record, now, settings, audits=audits, new=new)
+    triage = _triage(force.policy, before, record, event.at)
+    return _finish(force, record, now, settings, audits=audits, new=new, triage=triage)
 
 
 def on_comment(force: InForce, record: TicketRecord | None, event: CommentEvent, now: datetime,
@@ -97,10 +100,11 @@ def on_comment(force: InForce, record: TicketRecord | None, event: CommentEvent,
             return Update(None, outcome="unknown_ticket")
         record = _apply_issue(force, settings, None, seed, audits)
     policy = force.policy
+    triage = _triage(policy, None, record, seed.at) if new and seed is not None else ()
     if classify_comment(event, app_account_id=None, customers=record.customer_account_ids) != AGENT_PUBLIC:
         if not new:
             return Update(None, timers=timers_for(record, _state(policy, record, now)), outcome="not_a_reply")
-        return _finish(force, record, now, settings, audits=audits, new=True, with_intents=False)
+        return _finish(force, record, now, settings, audits=audits, new=True, with_intents=False, triage=triage)
     if not new and record.reply_is_stale(event.at):
         # A newer reply already set the promise and the ETA: this one only counts as a reply.
         audits.append(("reply_out_of_order", {"comment": event.comment_id, "at": utc_iso(event.at),
@@ -109,7 +113,8 @@ def on_comment(force: InForce, record: TicketRecord | None, event: CommentEvent,
     record = record.with_reply(event.at)
     promise = find_next_update_promise(event.body_text, now=event.at, tz=zone_of(policy, record))
     record = replace(record, promised_update_at=promise)
-    return _finish(force, record, now, settings, audits=audits, new=new, reply=True, promise=promise)
+    return _finish(force, record, now, settings, audits=audits, new=new, reply=True, promise=promise,
+                   triage=triage)
 
 
 def on_timer(force: InForce, record: TicketRecord, target: str, kind: str, deadline_ts: int, now: datetime,
@@ -128,7 +133,8 @@ def on_timer(force: InForce, record: TicketRecord, target: str, kind: str, deadl
     mark = replace(mark, warned_at=now) if kind == WARN else replace(mark, breached_at=engine.due)
     updated = replace(updated, targets=MappingProxyType({**updated.targets, target: mark}))
     intents = _timer_intents(policy, updated, target, kind, engine.due, settings)
-    write = write_back(policy, force.version_number, updated, settings.field_bindings, settings.field_types)
+    write = write_back(policy, force.version_number, updated, state, settings.field_bindings,
+                       settings.field_types)
     if write is not None:
         updated = replace(updated, last_written_hash=write.payload["hash"])
         intents.insert(0, write)
@@ -148,7 +154,8 @@ def on_reapply(force: InForce, record: TicketRecord, now: datetime, settings: Se
     moved = replace(record, policy_version_id=force.version_id, tier=tier, severity=severity)
     state = _state(policy, moved, now)
     moved = with_state(moved, state)
-    write = write_back(policy, force.version_number, moved, settings.field_bindings, settings.field_types)
+    write = write_back(policy, force.version_number, moved, state, settings.field_bindings,
+                       settings.field_types)
     if write is not None:
         moved = replace(moved, last_written_hash=write.payload["hash"])
     audit = ("policy_reapplied", {"policy_version": force.version_number,
@@ -192,10 +199,29 @@ def _deadline(record: TicketRecord, timers: tuple[Timer, ...]) -> TicketRecord:
     return replace(record, next_deadline=min((at for _, _, at in timers), default=None))
 
 
+def _triage(policy: Policy, before: Placement | None, record: TicketRecord, at: datetime) -> tuple[TriageFiring, ...]:
+    """The triage actions (arrived / severity_raised) moving from `before` to the record's placement fires."""
+    return triage_actions(policy, record.issue_id, before, Placement(record.tier, record.severity), at)
+
+
+def _triage_intents(record: TicketRecord, firings: tuple[TriageFiring, ...], settings: Settings) -> list[Intent]:
+    """The triage firings' intents, each keyed so the outbox stages it once (see `app.policy.triage`)."""
+    if not firings:
+        return []
+    words = {"arrived": f"arrived as {record.severity}", "severity_raised": f"raised to {record.severity}"}
+    occasion = firings[0].occasion
+    situation = Situation(occasion, record, {"occasion": occasion, "severity": record.severity, "tier": record.tier},
+                          note_text=f"Tierwise: {words.get(occasion, occasion)} on tier {record.tier}.",
+                          page_body=page_payload(record, occasion, None, None),
+                          has_oncall=settings.has_oncall_webhook)
+    return triage_intents(situation, firings)
+
+
 def _finish(force: InForce, record: TicketRecord, now: datetime, settings: Settings, *,
             audits: list[tuple[str, Mapping[str, Any]]], new: bool, reply: bool = False,
-            promise: datetime | None = None, with_intents: bool = True) -> Update:
-    """Evaluate once; then the ETA/promise intents, the `created` actions and the write-back."""
+            promise: datetime | None = None, with_intents: bool = True,
+            triage: tuple[TriageFiring, ...] = ()) -> Update:
+    """Evaluate once; then the triage, ETA/promise intents, the `created` actions and the write-back."""
     policy = force.policy
     tier, severity = record.tier, record.severity
     assert tier is not None and severity is not None
@@ -204,8 +230,9 @@ def _finish(force: InForce, record: TicketRecord, now: datetime, settings: Setti
     record = with_state(record, state)
     timers = timers_for(record, state)
     if not with_intents:
-        return Update(_deadline(record, timers), (), tuple(audits), timers)
-    intents: list[Intent] = []
+        return Update(_deadline(record, timers), tuple(_triage_intents(record, triage, settings)), tuple(audits),
+                      timers)
+    intents: list[Intent] = _triage_intents(record, triage, settings)
     targets = policy.targets_for(tier, severity)
     if reply and state.phase != CLOSED:
         due = state.next_update.due
@@ -237,7 +264,8 @@ def _finish(force: InForce, record: TicketRecord, now: datetime, settings: Setti
                               page_body=page_payload(record, "created", None, None),
                               has_oncall=settings.has_oncall_webhook)
         intents += action_intents(policy, situation)
-    write = write_back(policy, force.version_number, record, settings.field_bindings, settings.field_types)
+    write = write_back(policy, force.version_number, record, state, settings.field_bindings,
+                       settings.field_types)
     if write is not None:
         record = replace(record, last_written_hash=write.payload["hash"])
         intents.insert(0, write)

@@ -15,8 +15,11 @@ from typing import Any
 class Intent:
     """One thing to do for a ticket. `kind` names an intent kind of the registry (`fields`,
     `public_reply`, `internal_note`, `transition`, `set_field`, `page`, `chat`); `payload` is what
-    its delivery needs (JSON; never a secret); `why` goes to the audit log."""
+    its delivery needs (JSON; never a secret); `why` goes to the audit log. `key`, when set, is an
+    idempotency key: the outbox refuses a second intent with the same key for the tenant (a triage
+    page is sent once per ticket and occasion, whichever event or worker computed it)."""
 
     kind: str
     payload: Mapping[str, Any] = field(default_factory=dict, hash=False)
     why: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    key: str | None = None

@@ -19,14 +19,11 @@ from app.policy.model import CLOSED, PAUSED, TARGETS, Policy
 from app.policy.record import TargetState, TicketRecord
 from app.policy.sla import SlaState, calendar_for
 from app.policy.sla import TargetState as EngineTarget
+from app.policy.sla_property import PROPERTY_SHAPE, targets_block
 from app.policy.timefmt import jira_time, utc_iso
 
 #: The issue entity property Tierwise writes (declared in the descriptor's jiraEntityProperties).
 SLA_PROPERTY = "tierwise.sla"
-#: Version of the `tierwise.sla` property's shape (JQL aliases read its keys).
-PROPERTY_SHAPE = 1
-#: Property keys of each target's deadline (flat, so jiraEntityProperties can extract them).
-DUE_KEYS = {"first_response": "firstResponseDue", "next_update": "nextUpdateDue", "resolution": "resolutionDue"}
 #: Field binding keys (tenant settings) of each target's deadline.
 DUE_BINDINGS = {"first_response": "first_response_due", "next_update": "next_update_due",
                 "resolution": "resolution_due"}
@@ -72,20 +69,13 @@ def with_state(record: TicketRecord, state: SlaState) -> TicketRecord:
     )
 
 
-def target_word(record: TicketRecord, name: str) -> str:
-    """A target's state for the property: met, breached, paused, open or none (no clock reading)."""
-    t = record.targets.get(name, TargetState())
-    if t.met_at is not None:
-        return "met"
-    if t.breached_at is not None:
-        return "breached"
-    if t.due is None:
-        return "paused" if record.phase == PAUSED and name != "next_update" else "none"
-    return "open"
+def sla_property(record: TicketRecord, policy: Policy, version_number: int, state: SlaState) -> dict[str, Any]:
+    """The `tierwise.sla` entity property (shape 2): placement, then every target's block from `state`.
 
-
-def sla_property(record: TicketRecord, policy: Policy, version_number: int) -> dict[str, Any]:
-    """The `tierwise.sla` entity property: deadlines and state, flat keys for JQL aliases."""
+    The target keys come from `sla_property.targets_block` alone (due, status word, met-at, late
+    minutes, `lateTargets`, `runningTargets`, `breached`), so a late answer reads `late` here as in
+    the panel and `simulate`.
+    """
     value: dict[str, Any] = {
         "shape": PROPERTY_SHAPE,
         "policy": policy.id,
@@ -94,10 +84,7 @@ def sla_property(record: TicketRecord, policy: Policy, version_number: int) -> d
         "severity": record.severity,
         "phase": record.phase,
     }
-    for name, key in DUE_KEYS.items():
-        value[key] = utc_iso(record.targets.get(name, TargetState()).due)
-        value[key.replace("Due", "State")] = target_word(record, name)
-    value["breached"] = any(target_word(record, n) == "breached" for n in TARGETS)
+    value.update(targets_block(state))
     return value
 
 
@@ -151,11 +138,14 @@ def binds_labels(bindings: Mapping[str, str]) -> bool:
     return bool(bindings.get("tier") or bindings.get("severity"))
 
 
-def write_back(policy: Policy, version_number: int, record: TicketRecord, bindings: Mapping[str, str],
-               field_types: Mapping[str, str]) -> Intent | None:
-    """The one PUT (bound fields + `tierwise.sla`) the record needs, or None when Jira already has it."""
+def write_back(policy: Policy, version_number: int, record: TicketRecord, state: SlaState,
+               bindings: Mapping[str, str], field_types: Mapping[str, str]) -> Intent | None:
+    """The one PUT (bound fields + `tierwise.sla`) the record needs, or None when Jira already has it.
+
+    `record` carries `state`'s deadlines (`with_state`), so the bound due fields and the property agree.
+    """
     fields = field_values(record, policy, bindings, field_types)
-    prop = sla_property(record, policy, version_number)
+    prop = sla_property(record, policy, version_number, state)
     digest = write_hash(fields, prop)
     if digest == record.last_written_hash:
         return None

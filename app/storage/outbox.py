@@ -63,9 +63,12 @@ class OutboxRow(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    #: Idempotency key (`Intent.key`): at most one intent per tenant and key, ever (NULL: no key).
+    idem_key: Mapped[str | None] = mapped_column(sa.String(255), nullable=True, default=None)
 
     __table_args__ = (
         sa.UniqueConstraint("client_key", "event_id", "seq", name="uq_outbox_event_seq"),
+        sa.UniqueConstraint("client_key", "idem_key", name="uq_outbox_idem_key"),
         sa.Index("ix_outbox_ticket_state", "client_key", "issue_id", "state"),
     )
 
@@ -93,7 +96,7 @@ class Outbox:
                     OutboxRow(
                         client_key=tenant_key, issue_id=issue_id, event_id=event_id, seq=seq,
                         kind=intent.kind, payload=dict(intent.payload), why=dict(intent.why),
-                        state=PENDING, attempts=0, created_at=at, updated_at=at,
+                        state=PENDING, attempts=0, created_at=at, updated_at=at, idem_key=intent.key,
                     )
                 )
 
@@ -147,6 +150,14 @@ class Outbox:
         )
         with self._sessions() as session:
             return [(k, s) for k, s in session.execute(query)]
+
+
+def known_keys_in(session: Session, tenant_key: str, keys: Sequence[str]) -> set[str]:
+    """Which of `keys` the tenant's outbox already holds (an intent with that key was staged before)."""
+    if not keys:
+        return set()
+    query = sa.select(OutboxRow.idem_key).where(OutboxRow.client_key == tenant_key, OutboxRow.idem_key.in_(keys))
+    return {str(k) for k in session.scalars(query)}
 
 
 def open_intents_in(session: Session, tenant_key: str, issue_id: str) -> list[StoredIntent]:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.policy.intent import Intent
 from app.policy.record import TicketRecord
 from app.storage.audit import AuditRow
-from app.storage.outbox import PENDING, OutboxRow, StoredIntent, open_intents_in
+from app.storage.outbox import PENDING, OutboxRow, StoredIntent, known_keys_in, open_intents_in
 from app.storage.tickets import AppliedEventRow, EventAlreadyApplied, TicketRow, TicketStore, to_record
 
 
@@ -75,16 +75,23 @@ class UnitTx:
         audits: Sequence[tuple[str, Mapping[str, Any]]], at: datetime, audit_event: bool = True,
     ) -> TicketRecord:
         """Write mark, record, intents and audit entries (tagged with `event_id` unless `audit_event` is
-        false); raises `EventAlreadyApplied` / `ConcurrentUpdate`."""
+        false); raises `EventAlreadyApplied` / `ConcurrentUpdate`. An intent whose idempotency key the
+        outbox already holds is dropped (audited as `intent_refused`); two workers racing to stage the
+        same key meet the unique index, and the loser's transaction is rolled back."""
         session = self.session
         if not self.mark_applied(record.tenant_key, event_id, at):
             raise EventAlreadyApplied(event_id)
         stored = TicketStore.write_in(session, record, expected_version, at)
+        known = known_keys_in(session, record.tenant_key, [i.key for i in intents if i.key])
+        if known:
+            intents = [i for i in intents if i.key not in known]
+            audits = [*audits, *(("intent_refused", {"key": k, "why": "an intent with this key was staged before"})
+                                 for k in sorted(known))]
         if intents:
             session.execute(sa.insert(OutboxRow), [
                 {"client_key": record.tenant_key, "issue_id": record.issue_id, "event_id": event_id, "seq": seq,
                  "kind": i.kind, "payload": dict(i.payload), "why": dict(i.why), "state": PENDING, "attempts": 0,
-                 "created_at": at, "updated_at": at}
+                 "created_at": at, "updated_at": at, "idem_key": i.key}
                 for seq, i in enumerate(intents)])
         if audits:
             session.execute(sa.insert(AuditRow), [

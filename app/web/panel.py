@@ -154,6 +154,7 @@ def _target_json(t: TargetState, budget: timedelta | None = None, open_now: bool
         "id": t.target,
         "label": TARGET_LABELS.get(t.target, t.target),
         "state": t.state,
+        "status": t.status,  # the word the tierwise.sla property carries (on_time / late / running / …)
         "due": _iso(t.due),
         "met_at": _iso(t.met_at),
         "warn_at": _iso(t.warn_at),

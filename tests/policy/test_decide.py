@@ -272,3 +272,35 @@ def test_the_timers_of_a_stored_record_are_those_the_decision_gave() -> None:
     update = on_issue(FORCE, None, issue(), T0, SETTINGS)
     assert update.record is not None
     assert ticket_timers(FORCE.policy, update.record, T0 + timedelta(minutes=1)) == update.timers
+
+
+# --- triage -----------------------------------------------------------------------------------------
+
+TRIAGE = InForce(load_policy(document([
+    {"on": "arrived", "kind": "page", "severities": ["sev1"]},
+    {"on": "severity_raised", "kind": "page", "severities": ["sev1"]},
+])), 8, 4)
+TRIAGE_CASES = [
+    # (case, priority before (None: unseen), priority now, the page intents' keys)
+    ("arrives as sev1: one page", None, "Highest", ["triage:10001:arrived:sev1:0"]),
+    ("arrives as sev3: no page", None, "Medium", []),
+    ("sev3 raised to sev1: one page", "Medium", "Highest",
+     ["triage:10001:raised:sev3>sev1@2026-11-19T09:30:00Z:1"]),
+    ("sev1 lowered to sev3: nothing", "Highest", "Medium", []),
+    ("sev1 stays sev1: nothing", "Highest", "Highest", []),
+]
+
+
+@pytest.mark.parametrize(("case", "before", "now", "keys"), TRIAGE_CASES, ids=[c[0] for c in TRIAGE_CASES])
+def test_triage_pages_carry_their_keys(case: str, before: str | None, now: str, keys: list[str]) -> None:
+    record = None
+    if before is not None:
+        first = on_issue(TRIAGE, None, issue(before), T0, SETTINGS)
+        assert first.record is not None
+        record = replace(first.record, version=1)
+    at = T0 + timedelta(minutes=30)
+    update = on_issue(TRIAGE, record, issue(now, kind="issue_updated" if record else "issue_created", at=at), at,
+                      SETTINGS)
+    pages = [i for i in update.intents if i.kind == "page"]
+    assert [i.key for i in pages] == keys
+    assert all(i.payload.get("oncall") is True for i in pages)  # to the tenant's on-call webhook (stored encrypted)

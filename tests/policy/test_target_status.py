@@ -124,3 +124,10 @@ def test_the_descriptor_declares_a_subset_of_the_aliases() -> None:
     extractions = descriptor["modules"]["jiraEntityProperties"][0]["keyConfigurations"][0]["extractions"]
     declared = {(e["objectName"], e["type"], e["alias"]) for e in extractions}
     assert declared <= set(JQL_ALIASES)
+
+
+def test_the_descriptor_declares_every_alias() -> None:
+    """Every searchable value of the property is indexed (the Forge manifest is compared with it in tests/forge)."""
+    descriptor = json.loads((REPO_ROOT / "atlassian-connect.json").read_text(encoding="utf-8"))
+    extractions = descriptor["modules"]["jiraEntityProperties"][0]["keyConfigurations"][0]["extractions"]
+    assert sorted((e["objectName"], e["type"], e["alias"]) for e in extractions) == sorted(JQL_ALIASES)

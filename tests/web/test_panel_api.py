@@ -92,6 +92,7 @@ def test_after_a_reply_the_next_update_runs_on_the_cadence(pages_app: Flask, age
     seed(pages_app, "10004", timedelta(hours=1), replies=(reply,), first_reply_at=reply, last_update_at=reply)
     body = agent.get("/api/panel/10004").get_json()
     assert target(body, "first_response")["state"] == "met"
+    assert target(body, "first_response")["status"] == "on_time"  # the word the tierwise.sla property carries
     nxt = target(body, "next_update")
     assert nxt["state"] in ("on_track", "due_soon")
     assert nxt["due"] == (reply + timedelta(minutes=60)).isoformat().replace("+00:00", "Z")

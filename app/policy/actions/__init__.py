@@ -25,7 +25,7 @@ from app.policy.actions.base import (
 )
 from app.policy.intent import Intent
 from app.policy.model import Action, Policy
-from app.policy.triage import TRIAGE_EVENTS
+from app.policy.triage import TRIAGE_EVENTS, TriageFiring
 
 __all__ = [
     "ACTION_EVENTS",
@@ -41,6 +41,7 @@ __all__ = [
     "action_intents",
     "intent_kind",
     "matching_actions",
+    "triage_intents",
 ]
 
 #: When a policy action may run: on a new ticket, before a target breaches, at the breach, at triage.
@@ -103,3 +104,20 @@ def action_intents(policy: Policy, situation: Situation) -> list[Intent]:
             intents.append(intent)
     return intents
 
+
+
+def triage_intents(situation: Situation, firings: tuple[TriageFiring, ...]) -> list[Intent]:
+    """The intents of triage firings (`app.policy.triage`), each carrying its firing's idempotency key.
+
+    `situation.on` is replaced by each firing's occasion (`arrived` / `severity_raised`).
+    """
+    intents: list[Intent] = []
+    for firing in firings:
+        kind = ACTION_KINDS.get(firing.action.kind)
+        if kind is None:
+            continue
+        why = {**situation.why, "rule": f"on {firing.occasion}: {firing.action.kind}", "key": firing.key}
+        intent = kind.build(firing.action, replace(situation, on=firing.occasion, why=why))
+        if intent is not None:
+            intents.append(replace(intent, key=firing.key))
+    return intents
