@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,6 +50,12 @@ SESSION_MARKER = "TIERWISE_TEST_SESSION"
 os.environ[SESSION_MARKER] = uuid.uuid4().hex
 #: Seconds a process started by a test may take to exit after the session's last teardown.
 LEFTOVER_GRACE_SECONDS = 5.0
+
+#: Debian's chromium, which the browser tests drive; `.ci/ensure-chromium` installs it where it can.
+#: (TIERWISE_TEST_CHROMIUM points both elsewhere, to check what happens without one.)
+CHROMIUM = Path(os.environ.get("TIERWISE_TEST_CHROMIUM") or "/usr/bin/chromium")
+#: Why chromium is not there, once the selected browser tests asked for it (empty: it is there).
+_browser_missing: list[str] = []
 
 DB_BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 REDIS_BACKENDS = ["embedded"] + (["real"] if REDIS_URL else [])
@@ -137,6 +144,33 @@ def _started_by_this_session(proc: psutil.Process, marker: str) -> bool:
     except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess, OSError):
         return False
     return any(cwd.is_relative_to(base) for base in _session_temp_dirs)
+
+
+@pytest.hookimpl(trylast=True)  # after -m / -k deselection: only the tests that will run count
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With browser tests selected and chromium missing, install it; where that cannot be, skip them (fail in CI)."""
+    browser_items = [item for item in items if item.get_closest_marker("browser")]
+    if not browser_items or CHROMIUM.exists():
+        return
+    done = subprocess.run(
+        ["bash", str(REPO_ROOT / ".ci" / "ensure-chromium")], stdout=subprocess.PIPE, text=True, check=False
+    )
+    if done.returncode == 0 and CHROMIUM.exists():
+        return
+    reason = (done.stdout.strip().splitlines() or [f"chromium is missing at {CHROMIUM}"])[-1]
+    _browser_missing.append(reason)
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"{reason}: {len(browser_items)} browser test(s) " + ("fail (CI)" if IN_CI else "skipped"))
+    if not IN_CI:
+        for item in browser_items:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Under CI a missing browser is a failure, not a skip."""
+    if _browser_missing and item.get_closest_marker("browser"):
+        pytest.fail(_browser_missing[0], pytrace=False)
 
 
 def _session_processes() -> list[psutil.Process]:
