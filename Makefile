@@ -11,8 +11,9 @@ export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_LINK_MODE := copy
-# --frozen: install exactly what uv.lock says, and fail rather than re-resolve.
-SYNC := $(UV) sync --frozen --quiet
+# --locked: install exactly what uv.lock says, and fail (naming `uv lock`) when pyproject.toml's
+# dependencies no longer match it, rather than resolving anew.
+SYNC := $(UV) sync --locked --quiet
 
 .PHONY: run test demo bench lock
 
