@@ -6,11 +6,14 @@ VENV       ?= .venv
 BIN        := $(VENV)/bin
 UV_VERSION := 0.13.9
 UV         := .uv/bin/uv
-# uv uses this Python (never a downloaded one) and this virtual environment, copying files out of its cache.
+# uv uses this Python (never a downloaded one) and this virtual environment, copying files out of its
+# cache and compiling them to bytecode as pip does (where PYTHONDONTWRITEBYTECODE is set, nothing else
+# would, and every process would compile its imports again: gunicorn then takes seconds longer to start).
 export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_LINK_MODE := copy
+export UV_COMPILE_BYTECODE := 1
 # --locked: install exactly what uv.lock says, and fail (naming `uv lock`) when pyproject.toml's
 # dependencies no longer match it, rather than resolving anew.
 SYNC := $(UV) sync --locked --quiet

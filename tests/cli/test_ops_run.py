@@ -83,6 +83,10 @@ def test_run_starts_web_and_worker_on_embedded_services_and_stops_on_sigterm(tmp
         with pytest.raises(redis.ConnectionError):  # the embedded Redis went with them
             redis.Redis.from_url(redis_url, socket_connect_timeout=1).ping()
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        if proc.poll() is None:  # an assertion failed: let `tierwise run` stop its children first
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
