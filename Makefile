@@ -32,6 +32,8 @@ run: $(UV)
 ## make test: install with the test and bench tools and run every test (and the architecture and lint checks)
 test: $(UV)
 	$(SYNC) --extra test --extra bench
+	bash .ci/build-ui
+	bash .ci/forge-check
 	$(BIN)/lint-imports
 	$(BIN)/ruff check app jobs standin tests bench
 	$(BIN)/mypy

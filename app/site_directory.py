@@ -7,13 +7,13 @@ per site every few minutes, not one per request.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from app.jira.client import JiraGateway, client_for
 from app.jira.errors import JiraBadRequest, JiraError, JiraNotFound
+from app.ttl_cache import TtlCache
 
 if TYPE_CHECKING:
     from app.bootstrap import Services
@@ -39,39 +39,13 @@ class SiteDirectoryError(Exception):
         self.status = status
 
 
-class _TtlCache:
-    """A tiny thread-safe cache whose entries expire after `ttl` seconds."""
-
-    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self._ttl, self._clock = ttl, clock
-        self._items: dict[Any, tuple[float, Any]] = {}
-        self._lock = threading.Lock()
-
-    def get_or_load(self, key: Any, load: Callable[[], T]) -> T:
-        now = self._clock()
-        with self._lock:
-            hit = self._items.get(key)
-            if hit is not None and hit[0] > now:
-                return hit[1]  # type: ignore[no-any-return]
-        value = load()  # outside the lock: a slow site must not hold up other tenants
-        with self._lock:
-            if len(self._items) >= MAX_ENTRIES:
-                self._items.clear()
-            self._items[key] = (now + self._ttl, value)
-        return value
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-
 class SiteDirectory:
     """Cached answers about a tenant's Jira site."""
 
     def __init__(self, services: Services, clock: Callable[[], float] = time.monotonic) -> None:
         self._services = services
-        self._admins = _TtlCache(ADMIN_TTL_S, clock)
-        self._lists = _TtlCache(SITE_LISTS_TTL_S, clock)
+        self._admins = TtlCache(ADMIN_TTL_S, clock, max_entries=MAX_ENTRIES)
+        self._lists = TtlCache(SITE_LISTS_TTL_S, clock, max_entries=MAX_ENTRIES)
 
     def _gateway(self, tenant: Tenant) -> JiraGateway:
         token = None

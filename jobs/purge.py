@@ -17,12 +17,13 @@ from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, get_current_job
 
+from app import keys
 from jobs.bootstrap import services
 
 #: Hour (UTC) at which the daily purge runs.
 PURGE_HOUR_UTC = 3
 #: Dotted path the job is enqueued by (the web layer never imports jobs).
-PURGE_JOB = "jobs.purge.purge_uninstalled_tenants"
+PURGE_JOB = keys.PURGE_JOB
 #: How long the result of a purge run is kept in Redis (a day, for `rq info` and operators).
 RESULT_TTL_SECONDS = 24 * 3600
 

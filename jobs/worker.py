@@ -29,12 +29,13 @@ from typing import Any
 import redis
 from rq.worker import SimpleWorker, Worker
 
+from app.keys import NAMESPACE
 from app.queueing.pump import DEFAULT_PUMP_INTERVAL, TimerPump
 from app.queueing.timers import TimerStore
 from jobs.recovery import RecoveryMixin
 
 #: Key namespace of the timer set (shared with the code that schedules timers).
-TIMER_NAMESPACE = "tw"
+TIMER_NAMESPACE = NAMESPACE
 
 
 class TimerPumpMixin:

@@ -45,6 +45,9 @@ class InstalledApp:
     installed: bool = True
     scopes: set[str] = field(default_factory=set)
     platform: str = "connect"  # "forge": installed through `standin.forge`, calls with a system token
+    #: The installation ARI sent as `installationId` in lifecycle bodies (kept across reinstalls, and
+    #: reused by a Forge app whose app.connect.key is this app's key: the upgrade keeps the installation).
+    installation_id: str = ""
 
     @property
     def lifecycle(self) -> dict[str, str]:

@@ -8,16 +8,22 @@ platform then does what Forge does for a Forge Remote:
   read their `exp`), remembered here with their expiry; `Authorization: Bearer <token>` on the site's
   REST API acts as the app's user, with the same spec checks as Connect calls; unknown or expired → 401;
 - signs **Forge Invocation Tokens** (RS256, `kid`; `iss` `forge/invocation-token`, `aud` the app id,
-  `iat`/`nbf`/`exp` 25 s, `app.installationId`, `app.apiBaseUrl` = the site's base URL, `app.environment`,
-  `app.module`, `context.cloudId`/`siteUrl`, `principal` for UI calls) with a key whose JWKS it serves at
-  `jwks_url` (point Tierwise's `FORGE_JWKS_URL` there);
+  `iat`/`nbf`/`exp` 25 s, `app.installationId`, `app.apiBaseUrl` = `api_base_url`
+  (`<site host>/ex/jira/<cloudId>`, the stand-in's API gateway, where system tokens work), `app.environment`,
+  `app.module` {type, key}, `context.cloudId`/`siteUrl`, and for UI calls `context.extension` and
+  `principal`: `sign_ui_invocation`) with a key whose JWKS it serves at `jwks_url` (point Tierwise's
+  `FORGE_JWKS_URL` there);
+- adopts a Connect app: a manifest whose `app.connect.key` names a Connect app installed on the site is
+  installed as that app's upgrade (same installation id, same app user);
 - calls the lifecycle endpoint (`avi:forge:installed:app`), the scheduled trigger (`refresh`), and
   delivers `avi:jira:created:issue` / `avi:jira:updated:issue` / `avi:jira:commented:issue` for the same
-  site changes that fire Connect webhooks, through the stand-in's webhook sender (in order, retried on
-  408/409/425/429/5xx, a fresh FIT and system token per attempt, `retryContext` on retries).
+  site changes that fire Connect webhooks, through the stand-in's webhook sender: the event (reduced issue)
+  wrapped as `{"payload", "context"}`, retried on ANY non-2xx answer or no answer, 4 times, a fresh FIT and
+  system token per attempt, `retryContext` on retries; the app's own changes are not delivered when the
+  trigger's `filter.ignoreSelf` is set.
 
-Shapes follow Atlassian's Forge docs ("Forge Remote essentials", the Jira events reference); values such
-as ids and versions are made up.
+Shapes follow Atlassian's Forge docs ("Forge Remote essentials", the Jira events reference, "invokeRemote");
+each is cited in standin/README.md. Values such as ids and versions are made up.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -40,6 +46,7 @@ from jwt.algorithms import RSAAlgorithm
 from werkzeug.wrappers import Request, Response
 
 from standin.connect import ConnectAuthError, InstalledApp, app_account_id
+from standin.forge_manifest import FORGE_EVENT_FOR, Endpoint, ForgeInstallError, read_manifest
 from standin.seed import ADMIN, User
 from standin.state import Event
 
@@ -53,12 +60,6 @@ FIT_ISSUER = "forge/invocation-token"
 FIT_LIFETIME_S = 25
 #: Lifetime of the system tokens handed out unless a test asks otherwise (a scheduled trigger's: >= 2 h).
 SYSTEM_TOKEN_LIFETIME = timedelta(hours=2)
-#: Connect webhook → the Forge product event for the same change.
-FORGE_EVENT_FOR = {
-    "jira:issue_created": "avi:jira:created:issue",
-    "jira:issue_updated": "avi:jira:updated:issue",
-    "comment_created": "avi:jira:commented:issue",
-}
 #: Forge scopes → the Connect scope the stand-in's REST checks use for the same rights.
 CONNECT_SCOPE_FOR = {
     "read:jira-work": "READ",
@@ -70,23 +71,16 @@ CONNECT_SCOPE_FOR = {
 }
 #: The installed and upgraded lifecycle events.
 INSTALLED = "avi:forge:installed:app"
+#: The issue fields a Forge issue event carries (Jira events reference, `avi:jira:created:issue`, type
+#: `Issue`); no priority, no custom fields. Spelled as the reference's example payload spells them.
+REDUCED_ISSUE_FIELDS = ("summary", "issuetype", "creator", "created", "project", "reporter", "assignee",
+                        "updated", "status")
+#: Attempts per event: the first and 4 retries ("Forge remote essentials": events and scheduled triggers).
+EVENT_ATTEMPTS = 5
 
 
 class ForgeTokenRefused(ConnectAuthError):
     """A Bearer token on the REST API that is not a live system token of an installed Forge app (401)."""
-
-
-class ForgeInstallError(Exception):
-    """The remote refused the installed lifecycle call, or the manifest cannot be read."""
-
-
-@dataclass
-class Endpoint:
-    """A manifest `endpoint` module: the remote path and whether it gets the app system token."""
-
-    key: str
-    path: str
-    system_token: bool
 
 
 @dataclass
@@ -102,6 +96,8 @@ class ForgeInstallation:
     events: dict[str, Endpoint]  # Forge event name -> endpoint
     scheduled: Endpoint | None  # the scheduled trigger's endpoint
     ui: Endpoint | None  # the endpoint UI resolvers call (issue panel / admin page)
+    ui_modules: dict[str, str] = field(default_factory=dict)  # UI module key -> module type
+    ignore_self: bool = False  # the ticket trigger's filter.ignoreSelf
 
     @property
     def installation_uuid(self) -> str:
@@ -122,25 +118,6 @@ class SystemTokenRecord:
 def _forge_key() -> tuple[str, rsa.RSAPrivateKey]:
     """One RSA key per process for invocation tokens (generating one costs ~0.1 s)."""
     return f"standin-forge-{uuid.uuid4()}", rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-def read_manifest(manifest: Mapping[str, Any]) -> tuple[dict[str, Endpoint], Endpoint | None, Endpoint | None,
-                                                         list[str]]:
-    """(event → endpoint, scheduled endpoint, UI endpoint, scopes) from a Forge manifest mapping."""
-    modules = manifest.get("modules") or {}
-    endpoints: dict[str, Endpoint] = {}
-    for entry in modules.get("endpoint") or []:
-        auth = (entry.get("auth") or {}).get("appSystemToken") or {}
-        endpoints[entry["key"]] = Endpoint(entry["key"], entry["route"]["path"], bool(auth.get("enabled")))
-    try:
-        events = {name: endpoints[t["endpoint"]] for t in modules.get("trigger") or [] for name in t["events"]}
-        scheduled = [endpoints[t["endpoint"]] for t in modules.get("scheduledTrigger") or []]
-        ui = [endpoints[m["resolver"]["endpoint"]] for kind in ("jira:issuePanel", "jira:adminPage")
-              for m in modules.get(kind) or [] if (m.get("resolver") or {}).get("endpoint")]
-    except KeyError as exc:
-        raise ForgeInstallError(f"the manifest names an endpoint it does not declare: {exc}") from None
-    scopes = list((manifest.get("permissions") or {}).get("scopes") or [])
-    return events, (scheduled[0] if scheduled else None), (ui[0] if ui else None), scopes
 
 
 class ForgePlatform:
@@ -177,35 +154,52 @@ class ForgePlatform:
         return Response(json.dumps({"error": "not found"}), 404, content_type="application/json")
 
     # --- installation -----------------------------------------------------------------------------
+    @property
+    def api_base_url(self) -> str:
+        """The `app.apiBaseUrl` of every FIT: the stand-in's API gateway for this site (`/ex/jira/<cloudId>`)."""
+        return f"http://{self.standin.host}:{self.standin.port}/ex/jira/{self.standin.cloud_id}"
+
     def install(self, remote_url: str, manifest: Mapping[str, Any], *, app_id: str | None = None,
                 installer: User = ADMIN) -> ForgeInstallation:
-        """Install the app (its remote at `remote_url`) and call its installed lifecycle endpoint."""
-        events, scheduled, ui, scopes = read_manifest(manifest)
+        """Install the app (its remote at `remote_url`) and call its installed lifecycle endpoint.
+
+        With `app.connect.key` naming a Connect app installed here, this is that app's upgrade to Forge:
+        the installation id and the app user are the Connect installation's.
+        """
+        read = read_manifest(manifest)
         app_id = app_id or str((manifest.get("app") or {}).get("id") or "")
         if not app_id:
             raise ForgeInstallError("no app id (manifest app.id or app_id=)")
         previous = self.installations.get(app_id)
-        installation_id = (previous.installation_id if previous
-                           else f"ari:cloud:ecosystem::installation/{uuid.uuid4()}")
+        adopted = self.standin.apps.get(read.connect_key) if read.connect_key else None
+        if adopted is not None and (adopted.platform != "connect" or not adopted.installed):
+            adopted = None
+        if previous is not None:
+            installation_id, user = previous.installation_id, previous.app.user
+        elif adopted is not None:
+            installation_id, user = adopted.installation_id, adopted.user
+        else:
+            installation_id = f"ari:cloud:ecosystem::installation/{uuid.uuid4()}"
+            user = User(app_account_id(installation_id.rsplit("/", 1)[-1], app_id),
+                        str((manifest.get("app") or {}).get("name") or "Forge app"), None, account_type="app")
         uid = installation_id.rsplit("/", 1)[-1]
-        user = previous.app.user if previous else User(app_account_id(uid, app_id),
-                                                       str((manifest.get("app") or {}).get("name") or "Forge app"),
-                                                       None, account_type="app")
         app = InstalledApp(key=app_id, base_url=remote_url.rstrip("/"), descriptor={"modules": {}},
                            client_key=uid, shared_secret=secrets.token_urlsafe(32), user=user,
                            oauth_client_id=uid[:32], installed=False, platform="forge",
-                           scopes={CONNECT_SCOPE_FOR[s] for s in scopes if s in CONNECT_SCOPE_FOR})
+                           scopes={CONNECT_SCOPE_FOR[s] for s in read.scopes if s in CONNECT_SCOPE_FOR},
+                           installation_id=installation_id)
         app_uuid = app_id.rsplit("/", 1)[-1]
         inst = ForgeInstallation(
             app=app, app_id=app_id, installation_id=installation_id,
             environment_id=previous.environment_id if previous
             else f"ari:cloud:ecosystem::environment/{app_uuid}/{uuid.uuid4()}",
-            cloud_id=previous.cloud_id if previous else str(uuid.uuid4()),
-            remote_url=remote_url.rstrip("/"), events=events, scheduled=scheduled, ui=ui)
+            cloud_id=self.standin.cloud_id,
+            remote_url=remote_url.rstrip("/"), events=read.events, scheduled=read.scheduled, ui=read.ui,
+            ui_modules=read.ui_modules, ignore_self=read.ignore_self)
         self.standin.site.users[user.account_id] = user
         self.standin.apps[app_id] = app
         self.installations[app_id] = inst
-        endpoint = events.get(INSTALLED)
+        endpoint = read.events.get(INSTALLED)
         if endpoint is not None:
             body = {"eventType": INSTALLED, "id": installation_id, "installerAccountId": installer.account_id,
                     "app": {"id": app_id, "version": "1"}, "environment": {"id": inst.environment_id},
@@ -260,15 +254,19 @@ class ForgePlatform:
         return app
 
     def invocation_token(self, inst: ForgeInstallation, module_key: str, *, principal: str | None = None,
+                         module_type: str = "core:endpoint", extension: Mapping[str, Any] | None = None,
                          lifetime_s: int = FIT_LIFETIME_S, **overrides: Any) -> str:
         """A signed FIT for a call into `inst`'s remote; `overrides` replace top-level claims."""
         now = int(time.time())
+        context: dict[str, Any] = {"cloudId": inst.cloud_id, "siteUrl": self.standin.base_url}
+        if extension is not None:
+            context.update(moduleKey=module_key, extension=dict(extension))
         claims: dict[str, Any] = {
             "app": {"id": inst.app_id, "version": "1", "appVersion": "1.0.0",
-                    "installationId": inst.installation_id, "apiBaseUrl": self.standin.base_url,
+                    "installationId": inst.installation_id, "apiBaseUrl": self.api_base_url,
                     "environment": {"type": "DEVELOPMENT", "id": inst.environment_id},
-                    "module": {"type": "core:endpoint", "key": module_key}},
-            "context": {"cloudId": inst.cloud_id, "siteUrl": self.standin.base_url},
+                    "module": {"type": module_type, "key": module_key}},
+            "context": context,
             "aud": inst.app_id, "iss": FIT_ISSUER, "iat": now, "nbf": now, "exp": now + lifetime_s,
             "jti": secrets.token_hex(20),
         }
@@ -277,27 +275,64 @@ class ForgePlatform:
         claims.update(overrides)
         return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.kid})
 
+    def issue_extension(self, issue_key: str) -> dict[str, Any]:
+        """`context.extension` of a `jira:issuePanel` shown on this issue: type, issue {id, key, type}, project."""
+        issue = self.standin.site.issue(issue_key)
+        return {"type": "jira:issuePanel",
+                "issue": {"id": issue.id, "key": issue.key, "type": "Support"},
+                "project": {"id": issue.project.id, "key": issue.project.key, "type": issue.project.project_type}}
+
+    def sign_ui_invocation(self, inst: ForgeInstallation, module_key: str, *, principal: str | None,
+                           extension: Mapping[str, Any] | None = None, lifetime_s: int = FIT_LIFETIME_S) -> str:
+        """The FIT Forge sends with an `invokeRemote` call from UI module `module_key` of the manifest.
+
+        `app.module` is the module's type and key, `context.extension` where it is shown (for an issue
+        panel: `issue_extension(key)`; the admin page: `{"type": "jira:adminPage"}` by default), and
+        `principal` the user looking at it. For browser tests' bridge stand-in and API tests.
+        """
+        module_type = inst.ui_modules.get(module_key)
+        if module_type is None:
+            raise ForgeInstallError(f"the manifest has no UI module {module_key!r} with a remote resolver")
+        return self.invocation_token(inst, module_key, principal=principal, module_type=module_type,
+                                     extension=extension if extension is not None else {"type": module_type},
+                                     lifetime_s=lifetime_s)
+
     def headers(self, inst: ForgeInstallation, endpoint: Endpoint, module_key: str, *,
-                principal: str | None = None) -> dict[str, str]:
+                principal: str | None = None, token: str | None = None) -> dict[str, str]:
         """What Forge sends with an invocation: the FIT, and the system token when the endpoint asks."""
-        out = {"Authorization": f"Bearer {self.invocation_token(inst, module_key, principal=principal)}",
-               "Content-Type": "application/json", "User-Agent": "Forge-Remote (stand-in)"}
+        fit = token or self.invocation_token(inst, module_key, principal=principal)
+        out = {"Authorization": f"Bearer {fit}", "Content-Type": "application/json",
+               "User-Agent": "Forge-Remote (stand-in)"}
         if endpoint.system_token:
             out["x-forge-oauth-system"] = self.issue_system_token(inst)
         return out
 
     # --- invocations ------------------------------------------------------------------------------
-    def invoke(self, inst: ForgeInstallation, endpoint: Endpoint | str, body: Any = None, *,
-               module_key: str = "tierwise-ui", method: str = "POST", principal: str | None = None,
-               ) -> requests.Response:
-        """Call the remote now (lifecycle, scheduled trigger, a UI resolver); `endpoint` may be a path."""
-        if isinstance(endpoint, str):
-            base = inst.ui or Endpoint(module_key, "", True)
-            endpoint = Endpoint(base.key, endpoint, base.system_token)
-        url = inst.url(endpoint.path)
-        resp = self._http.request(method, url, json=body, timeout=10, allow_redirects=False,
-                                  headers=self.headers(inst, endpoint, module_key, principal=principal))
+    def invoke(self, inst: ForgeInstallation, endpoint: Endpoint, body: Any = None, *,
+               module_key: str, method: str = "POST") -> requests.Response:
+        """Call a backend endpoint now (lifecycle, scheduled trigger): POST to baseUrl + its route."""
+        if endpoint.path is None:
+            raise ForgeInstallError(f"endpoint {endpoint.key} has no route")
+        resp = self._http.request(method, inst.url(endpoint.path), json=body, timeout=10, allow_redirects=False,
+                                  headers=self.headers(inst, endpoint, module_key))
         self.invocations.append((endpoint.path, resp.status_code))
+        return resp
+
+    def invoke_remote(self, inst: ForgeInstallation, module_key: str, path: str, *, method: str = "GET",
+                      body: Any = None, principal: str | None, extension: Mapping[str, Any] | None = None,
+                      headers: Mapping[str, str] | None = None) -> requests.Response:
+        """What `invokeRemote({path, method, body, headers})` from UI module `module_key` makes Forge send.
+
+        `path` is appended to the remote's baseUrl (the UI endpoint has no route), with the module's FIT
+        (`sign_ui_invocation`) and the system token if the endpoint asks for it; the body is sent as JSON.
+        """
+        if inst.ui is None:
+            raise ForgeInstallError("the manifest has no UI resolver endpoint")
+        fit = self.sign_ui_invocation(inst, module_key, principal=principal, extension=extension)
+        sent = {**(headers or {}), **self.headers(inst, inst.ui, module_key, token=fit)}
+        resp = self._http.request(method, inst.url(path), json=body, timeout=10, allow_redirects=False,
+                                  headers=sent)
+        self.invocations.append((path, resp.status_code))
         return resp
 
     def refresh(self, inst: ForgeInstallation) -> int:
@@ -320,9 +355,13 @@ class ForgePlatform:
             if endpoint is None or not inst.app.installed or not inst.app.enabled:
                 continue
             body = self.event_body(name, event, inst)
-            out.append(self.standin.webhooks.send(inst.app, name, inst.url(endpoint.path), body,
-                                                  sub=event.actor.account_id,
-                                                  sign=self._signer(inst, endpoint)))
+            if inst.ignore_self and body["selfGenerated"]:
+                continue  # filter.ignoreSelf: Forge drops the app's own events before delivery
+            wrapped = {"payload": body, "context": {"cloudId": inst.cloud_id, "moduleKey": "tierwise-ticket-events"}}
+            out.append(self.standin.webhooks.send(inst.app, name, inst.url(endpoint.path or "/"), wrapped,
+                                                  sub=event.actor.account_id, sign=self._signer(inst, endpoint),
+                                                  body_for=_with_retry_context(wrapped),
+                                                  attempts_limit=EVENT_ATTEMPTS))
         return out
 
     def _signer(self, inst: ForgeInstallation, endpoint: Endpoint) -> Callable[[int], dict[str, str]]:
@@ -331,14 +370,14 @@ class ForgePlatform:
         return sign
 
     def event_body(self, name: str, event: Event, inst: ForgeInstallation) -> dict[str, Any]:
-        """The payload Forge sends for `event` (issue fields as REST v3 returns them, ADF comment bodies)."""
+        """The event Forge sends for `event`: the reduced issue (REST v3 shapes), ADF comment bodies."""
         site, base = self.standin.site, self.standin.base_url
         issue = site.issue(event.issue_key)
-        fields = site.issue_fields(issue, base)
-        if name == "avi:jira:commented:issue":
-            keep = ("summary", "issuetype", "project", "assignee", "priority", "status", "reporter", "created",
-                    "updated")
-            fields = {k: fields.get(k) for k in keep}
+        full = site.issue_fields(issue, base)
+        fields = {k: full[k] for k in REDUCED_ISSUE_FIELDS if k in full}
+        for person in ("creator", "reporter", "assignee"):  # `User` in the reference: accountId only
+            if isinstance(fields.get(person), dict):
+                fields[person] = {"accountId": fields[person]["accountId"]}
         body: dict[str, Any] = {
             "eventType": name,
             "issue": {"id": issue.id, "key": issue.key, "fields": fields},
@@ -356,4 +395,14 @@ class ForgePlatform:
 
     def close(self) -> None:
         self._http.close()
+
+
+def _with_retry_context(body: dict[str, Any]) -> Callable[[int], dict[str, Any]]:
+    """Attempt n's body: the first as it is, retries with `retryContext` (retryCount n)."""
+    def body_for(attempt: int) -> dict[str, Any]:
+        if not attempt:
+            return body
+        return {**body, "retryContext": {"retryCount": attempt, "retryReason": "FUNCTION_RETRY_REQUEST",
+                                         "retryData": None}}
+    return body_for
 

@@ -8,6 +8,7 @@ import logging
 import re
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -109,6 +110,8 @@ class JiraStandin:
         self.validate_responses = validate_responses
         self.comment_fires_issue_updated = comment_fires_issue_updated
         self.site = Site(now)
+        #: The site's cloud id: `cloudId` of lifecycle bodies, FITs, and the API gateway path /ex/jira/<cloudId>.
+        self.cloud_id = str(uuid.uuid4())
         self.apps: dict[str, InstalledApp] = {}
         self.keys = InstallKeys()
         self.requests: list[RecordedRequest] = []
@@ -201,7 +204,9 @@ class JiraStandin:
                            client_key=client_key, shared_secret=new_shared_secret(), user=user,
                            oauth_client_id=previous.oauth_client_id if previous else new_shared_secret()[:32],
                            scopes={s.upper() for s in (scopes or descriptor.get("scopes") or ["READ"])},
-                           installed=False)
+                           installed=False,
+                           installation_id=previous.installation_id if previous
+                           else f"ari:cloud:ecosystem::installation/{uuid.uuid4()}")
         self.site.users[user.account_id] = user
         status = self._lifecycle(app, "installed")
         if not 200 <= status < 300:
@@ -236,7 +241,7 @@ class JiraStandin:
             "displayUrlServicedeskHelpCenter": self.base_url, "productType": "jira",
             "description": "Atlassian JIRA at " + self.base_url, "serviceEntitlementNumber": "SEN-L00000001",
             "entitlementId": "c9d8e7f6-0000-4000-8000-standin00001", "entitlementNumber": "E-000-000-001",
-            "eventType": event,
+            "eventType": event, "cloudId": self.cloud_id, "installationId": app.installation_id,
         }
         if event == "installed":
             body["sharedSecret"] = app.shared_secret
@@ -324,7 +329,8 @@ class JiraStandin:
             delivery = next(d for d in self.deliveries if d.identifier == delivery)
         return self.webhooks.send(self.apps[delivery.app_key], delivery.event, delivery.url, delivery.body,
                                   identifier=delivery.identifier, sub=delivery.sub, redelivery=True,
-                                  sign=delivery.sign)
+                                  sign=delivery.sign, body_for=delivery.body_for,
+                                  attempts_limit=delivery.attempts_limit)
 
     def publish(self, event: Event, *, notify: bool = True) -> list[Delivery]:
         """Announce `event` to every app subscribed to it (and record the e-mail Jira would send)."""
@@ -417,6 +423,9 @@ class JiraStandin:
             return Response(self.keys.public_pem, 200, content_type="text/plain")
         if path.startswith("/_forge/"):
             return self.forge.handle(request, path)
+        gateway = f"/ex/jira/{self.cloud_id}/"
+        if path.startswith(gateway):  # api.atlassian.com/ex/jira/<cloudId>: where Forge system tokens work
+            return self._rest(request, "/" + path[len(gateway):], via_gateway=True)
         if path.startswith("/_standin/"):
             from standin.admin import handle_admin
 
@@ -426,7 +435,7 @@ class JiraStandin:
         rel = path[len(self.context_path):]
         return self._rest(request, rel)
 
-    def _rest(self, request: Request, rel: str) -> Response:
+    def _rest(self, request: Request, rel: str, *, via_gateway: bool = False) -> Response:
         method = request.method.upper()
         raw = request.get_data()
         try:
@@ -444,7 +453,11 @@ class JiraStandin:
         query = request.query_string.decode()
         authorization = request.headers.get("Authorization")
         try:
-            if authorization and authorization.startswith("Bearer "):
+            bearer = bool(authorization and authorization.startswith("Bearer "))
+            if bearer != via_gateway:
+                raise ConnectAuthError("app system tokens are accepted only at the apiBaseUrl (/ex/jira/<cloudId>), "
+                                       "Connect JWTs only at the site URL")
+            if authorization and bearer:
                 app = self.forge.authenticate(authorization)
             else:
                 app = verify_inbound(self.apps, authorization, request.args.get("jwt"),

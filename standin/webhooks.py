@@ -44,6 +44,10 @@ class Delivery:
     redelivery: bool = False
     #: Headers for attempt n instead of Connect's signed JWT (Forge: a fresh invocation token each time).
     sign: Callable[[int], dict[str, str]] | None = field(default=None, repr=False, compare=False)
+    #: The body of attempt n when it differs from `body` (Forge adds `retryContext` to retries).
+    body_for: Callable[[int], dict[str, Any]] | None = field(default=None, repr=False, compare=False)
+    #: Retry on any non-2xx answer, at most this many attempts (Forge); None: Jira's webhook rules.
+    attempts_limit: int | None = None
 
 
 class WebhookSender:
@@ -66,9 +70,10 @@ class WebhookSender:
 
     def send(self, app: InstalledApp, event: str, url: str, body: dict[str, Any], *,
              identifier: str | None = None, sub: str | None = None, redelivery: bool = False,
-             sign: Callable[[int], dict[str, str]] | None = None) -> Delivery:
+             sign: Callable[[int], dict[str, str]] | None = None,
+             body_for: Callable[[int], dict[str, Any]] | None = None, attempts_limit: int | None = None) -> Delivery:
         delivery = Delivery(identifier or str(uuid.uuid4()), event, url, body, app.key, sub,
-                            redelivery=redelivery, sign=sign)
+                            redelivery=redelivery, sign=sign, body_for=body_for, attempts_limit=attempts_limit)
         with self._idle:
             self._pending += 1
             self.deliveries.append(delivery)
@@ -109,7 +114,7 @@ class WebhookSender:
                     self._idle.notify_all()
 
     def _deliver(self, delivery: Delivery) -> None:
-        for attempt in range(self.max_attempts):
+        for attempt in range(delivery.attempts_limit or self.max_attempts):
             app = self.apps.get(delivery.app_key)
             if app is None or not app.installed or not app.enabled or self._stopping.is_set():
                 return
@@ -123,8 +128,9 @@ class WebhookSender:
             }
             if attempt:
                 headers["X-Atlassian-Webhook-Retry"] = str(attempt)
+            body = delivery.body_for(attempt) if delivery.body_for else delivery.body
             try:
-                resp = self._session.post(delivery.url, json=delivery.body, headers=headers,
+                resp = self._session.post(delivery.url, json=body, headers=headers,
                                           timeout=self.timeout_s, allow_redirects=False)
                 status = resp.status_code
             except requests.RequestException:
@@ -133,6 +139,6 @@ class WebhookSender:
             if 200 <= status < 300:
                 delivery.delivered = True
                 return
-            if status and status not in RETRY_STATUSES:
+            if status and status not in RETRY_STATUSES and delivery.attempts_limit is None:
                 return
             time.sleep(min(self.backoff_s * 2**attempt, MAX_BACKOFF_S))

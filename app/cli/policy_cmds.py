@@ -12,13 +12,14 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 
 from app.policy.errors import PolicyError
+from app.policy.instants import utc_iso
 from app.policy.model import Policy
 from app.policy.phases import known_phases
 from app.schemas.policy import PolicyDocumentError, load_policy, parse_document_text
@@ -62,7 +63,7 @@ def _emit(data: object) -> None:
 
 
 def _utc(at: datetime | None) -> str | None:
-    return None if at is None else at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return None if at is None else utc_iso(at)
 
 
 def _instant(text: str | None, option: str) -> datetime | None:
@@ -75,6 +76,19 @@ def _instant(text: str | None, option: str) -> datetime | None:
     if at.utcoffset() is None:
         _fail(f'{option}: "{text}" needs a time zone offset (e.g. +01:00 or Z)', 2)
     return at
+
+
+def _starts(values: tuple[str, ...]) -> dict[str, datetime]:
+    """`--start TARGET=ISO8601` values as target id → instant."""
+    found: dict[str, datetime] = {}
+    for value in values:
+        target_id, sep, text = value.partition("=")
+        if not sep or not target_id:
+            _fail(f'--start: "{value}" is not TARGET=ISO8601', 2)
+        at = _instant(text, f"--start {target_id}")
+        assert at is not None
+        found[target_id] = at
+    return found
 
 
 def _read_text(path: str) -> str:
@@ -141,6 +155,16 @@ def _guarded(run: Callable[[], None]) -> None:
 @click.option(
     "--phase", default="active", show_default=True, help="The phase the ticket is in since --responded."
 )
+@click.option(
+    "--custom", "show_custom", is_flag=True, help="Also print the custom targets' deadlines (`custom_targets`)."
+)
+@click.option(
+    "--start",
+    "starts",
+    multiple=True,
+    metavar="TARGET=ISO8601",
+    help="When a custom target's clock started (repeatable); implies --custom.",
+)
 def due(
     preset: str | None,
     policy_file: str | None,
@@ -149,19 +173,32 @@ def due(
     created: str,
     responded: str | None,
     phase: str,
+    show_custom: bool,
+    starts: tuple[str, ...],
 ) -> None:
-    """Print the first response, next update and resolution deadlines of a ticket."""
+    """Print the first response, next update and resolution deadlines of a ticket (and custom targets')."""
+    from app.policy.custom_targets import custom_deadlines
     from app.policy.sla import deadlines
 
     created_at = _instant(created, "--created")
     responded_at = _instant(responded, "--responded")
+    started = _starts(starts)
 
     def run() -> None:
         policy = _choose_policy(preset, policy_file)
         assert created_at is not None
         _check_ticket(policy, tier, severity, phase, created_at, responded_at)
-        result = deadlines(policy, tier, severity, created_at, responded_at, phase)
-        _emit({key: _utc(at) for key, at in result.items()})
+        result: dict[str, Any] = {
+            key: _utc(at) for key, at in deadlines(policy, tier, severity, created_at, responded_at, phase).items()
+        }
+        if show_custom or started:
+            custom = custom_deadlines(policy, tier, severity, created_at, started)
+            unknown = sorted(set(started) - set(custom))
+            if unknown:
+                known = ", ".join(custom) or "none"
+                _fail(f'--start: "{unknown[0]}" is not a custom target of {tier} × {severity} (known: {known})', 2)
+            result["custom_targets"] = {target_id: _utc(at) for target_id, at in custom.items()}
+        _emit(result)
 
     _guarded(run)
 

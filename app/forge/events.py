@@ -12,11 +12,18 @@ Forge payloads, per Atlassian's "Jira events" reference (Forge events reference)
 - `avi:jira:commented:issue`: `issue`, `comment` {id, author, body (ADF), updateAuthor, created,
   updated, jsdPublic}, `atlassianId?`. It fires on comment creation AND edits; Connect's
   `comment_created` only on creation, so edits are dropped here.
+- The issue is REDUCED (`summary`, `issueType`, `creator`, `created`, `project`, `reporter`,
+  `assignee`, `updated`, `status`): no priority, no custom fields, no organizations. The Connect-shaped
+  body is marked `PARTIAL_ISSUE_KEY`, so the worker re-reads the issue (`jobs.issue_refresh`) before it
+  derives tier and severity from it.
 - Events the app caused itself carry `selfGenerated: true` and are dropped (the Connect path
-  drops the app user's own events too).
-A remote receives the event either as the body or wrapped as `{"payload": {…}}` together with
-`retryContext` on redeliveries ("Sending Atlassian app and lifecycle events to a remote");
-`event_payload` accepts both.
+  drops the app user's own events too; the manifest's `filter.ignoreSelf` keeps most from coming).
+A remote receives the event either as the body or wrapped as `{"payload": {…}, "context": {…}}`, with
+`retryContext` ({retryCount, retryReason, …}) on Forge's retries; `event_payload` accepts both, and a
+retry is the same delivery as its first attempt (`delivery_id` leaves `retryContext` out).
+The event's own time is used: its `timestamp` when it has one, else the issue's `updated` / the
+comment's `created`; the time of receipt only when it carries none (a retry minutes later must not move
+a ticket's clock).
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from datetime import datetime
 from typing import Any
 
 from app.forge.errors import ForgeError
+from app.policy.events import PARTIAL_ISSUE_KEY
 
 #: Forge event name → the Connect webhook it stands for.
 CONNECT_WEBHOOK_FOR = {
@@ -58,15 +66,27 @@ class ForgeEventError(ForgeError):
 
 
 def event_payload(body: Any) -> Mapping[str, Any]:
-    """The Forge event inside a request body (bare, or wrapped in `payload`)."""
+    """The Forge event inside a request body (bare, or wrapped in `payload`), without its `retryContext`."""
     if not isinstance(body, Mapping):
         raise ForgeEventError("the body is not a JSON object")
     if isinstance(body.get("eventType"), str):
-        return body
-    inner = body.get("payload")
-    if isinstance(inner, Mapping) and isinstance(inner.get("eventType"), str):
-        return inner
-    raise ForgeEventError("the body names no eventType")
+        event = body
+    else:
+        inner = body.get("payload")
+        if not (isinstance(inner, Mapping) and isinstance(inner.get("eventType"), str)):
+            raise ForgeEventError("the body names no eventType")
+        event = inner
+    return {k: v for k, v in event.items() if k not in _VOLATILE_KEYS}
+
+
+def retry_count(body: Any) -> int:
+    """Which retry of its event a request body is (0: the first attempt), from Forge's `retryContext`."""
+    for holder in (body, body.get("payload") if isinstance(body, Mapping) else None):
+        context = holder.get("retryContext") if isinstance(holder, Mapping) else None
+        count = context.get("retryCount") if isinstance(context, Mapping) else None
+        if isinstance(count, int) and not isinstance(count, bool) and count > 0:
+            return count
+    return 0
 
 
 def to_connect_webhook(event: Mapping[str, Any], *, received_at: datetime) -> dict[str, Any] | None:
@@ -82,7 +102,10 @@ def to_connect_webhook(event: Mapping[str, Any], *, received_at: datetime) -> di
         return None
     issue = _issue(event)
     actor = event.get("atlassianId")
-    body: dict[str, Any] = {"webhookEvent": webhook, PLATFORM_KEY: "forge", "issue": issue}
+    body: dict[str, Any] = {"webhookEvent": webhook, PLATFORM_KEY: "forge", PARTIAL_ISSUE_KEY: True, "issue": issue}
+    stamp = _event_timestamp(event.get("timestamp"))
+    if stamp is not None:
+        body["timestamp"] = stamp
     if webhook == "comment_created":
         comment = event.get("comment")
         if not isinstance(comment, Mapping) or comment.get("id") in (None, ""):
@@ -93,7 +116,7 @@ def to_connect_webhook(event: Mapping[str, Any], *, received_at: datetime) -> di
         if not isinstance(comment.get("author"), Mapping) and isinstance(actor, str) and actor:
             comment["author"] = {"accountId": actor}
         body["comment"] = comment
-        if not comment.get("created"):
+        if not comment.get("created") and "timestamp" not in body:
             body["timestamp"] = _epoch_ms(received_at)
         return body
     body["issue_event_type_name"] = _EVENT_TYPE_NAME[webhook]
@@ -102,7 +125,7 @@ def to_connect_webhook(event: Mapping[str, Any], *, received_at: datetime) -> di
     changelog = event.get("changelog")
     if isinstance(changelog, Mapping):
         body["changelog"] = dict(changelog)
-    if not issue["fields"].get("updated"):
+    if not issue["fields"].get("updated") and "timestamp" not in body:
         body["timestamp"] = _epoch_ms(received_at)
     return body
 
@@ -142,6 +165,19 @@ def _is_edit(comment: Mapping[str, Any]) -> bool:
         return datetime.fromisoformat(updated) > datetime.fromisoformat(created)
     except ValueError:
         return False
+
+
+def _event_timestamp(value: Any) -> int | None:
+    """An event's own `timestamp` (epoch milliseconds, or an ISO 8601 time) as epoch ms; None if absent/unreadable."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return int(value)
+    if isinstance(value, str) and value:
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return _epoch_ms(parsed) if parsed.tzinfo is not None else None
+    return None
 
 
 def _epoch_ms(when: datetime) -> int:

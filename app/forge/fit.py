@@ -20,7 +20,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -92,11 +92,22 @@ class ForgeContext:
     app_version: str | None
     token_id: str | None
     expires_at: int
+    #: `context.extension` of a UI call: where the module is shown (for `jira:issuePanel`: `type`,
+    #: `issue` {id, key, type}, `project` {id, key, type}); empty for events and lifecycle calls.
+    extension: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def installation_uuid(self) -> str:
         """The installation id without its ARI prefix."""
         return self.installation_id.rsplit("/", 1)[-1]
+
+    @property
+    def extension_issue(self) -> tuple[str | None, str | None]:
+        """(id, key) of the issue the calling UI module is shown on; (None, None) when there is none."""
+        issue = _mapping(self.extension.get("issue"))
+        issue_id = issue.get("id")
+        return (str(issue_id) if isinstance(issue_id, str | int) and str(issue_id) else None,
+                _str(issue.get("key")))
 
 
 Fetch = Callable[[str, float], bytes]
@@ -297,6 +308,7 @@ def context_from_claims(claims: Mapping[str, Any], audience: str) -> ForgeContex
         app_version=_str(app.get("appVersion")) or _str(app.get("version")),
         token_id=_str(claims.get("jti")),
         expires_at=int(claims["exp"]),
+        extension=dict(_mapping(context.get("extension"))),
     )
 
 

@@ -1,13 +1,13 @@
-"""Forge installations as Tierwise tenants: the tenant key, and the port to the tenant store.
+"""Forge installations as Tierwise tenants: one tenant per site, whichever door it came through.
 
-Decision: a Forge tenant's key (the `client_key` every other part uses) is
-`forge:<installation uuid>`, from the FIT's `app.installationId`
-(`ari:cloud:ecosystem::installation/<uuid>`). The installation id is in every FIT (events,
-lifecycle, UI calls) while `context.cloudId` is not, and it is what Atlassian says remote storage
-should be keyed by. It changes when the app is reinstalled, so a reinstall starts a new tenant
-(like a Connect reinstall after uninstall + purge); the cloud id is kept beside it to find the
-site's earlier tenant if data ever needs recovering. The `forge:` prefix cannot collide with a
-Connect clientKey (a UUID without a colon).
+Every FIT names its installation (`app.installationId`, `ari:cloud:ecosystem::installation/<uuid>`).
+A site installed through Connect already has a tenant (keyed by its clientKey) and, since Connect's
+`installed` payload carries the same `installationId`, that tenant is found by it: upgrading the
+Connect app to the Forge app (`app.connect.key` in the manifest) keeps the tenant, its policy,
+tickets, timers and audit. A Connect tenant recorded before installation ids were stored is found by
+the site (`context.cloudId`, else the site URL) as long as no installation is tied to it yet. Only a
+site Tierwise has never seen gets a new tenant, keyed `forge:<installation uuid>` (the `forge:`
+prefix cannot collide with a Connect clientKey, a UUID without a colon).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Protocol
 #: Prefix of every Forge tenant key.
 FORGE_CLIENT_KEY_PREFIX = "forge:"
 #: `https://api.atlassian.com/ex/jira/<cloudId>`: the cloud id is the last path segment.
-_API_BASE = re.compile(r"^https://[^/]+/ex/jira/([0-9a-fA-F-]{36})/?$")
+_API_BASE = re.compile(r"^https?://[^/]+/ex/jira/([0-9a-fA-F-]{36})/?$")
 
 
 def client_key_for(installation_id: str) -> str:
@@ -53,26 +53,28 @@ class ForgeInstallation:
 class ForgeTenants(Protocol):
     """The part of the tenant store the Forge front door needs."""
 
-    def is_installed(self, client_key: str) -> bool:
-        """True when the tenant exists and is installed (not uninstalled)."""
+    def find_forge_tenant(self, installation_id: str, cloud_id: str | None, site_url: str | None) -> str | None:
+        """The key of the active tenant of this installation (or of its site, if none is tied yet)."""
         ...
 
-    def upsert_forge_installation(self, installation: ForgeInstallation) -> None:
-        """Create the tenant, or update it (api base URL, site) on a repeated installed event."""
+    def upsert_forge_installation(self, installation: ForgeInstallation) -> str:
+        """Record the installation on the site's tenant (a new one for an unknown site); its key."""
         ...
 
 
 class InMemoryForgeTenants:
-    """`ForgeTenants` in a dict, for tests and the development server."""
+    """`ForgeTenants` in a dict, for tests and the development server (tenant key → installation)."""
 
     def __init__(self) -> None:
         self.installations: dict[str, ForgeInstallation] = {}
         self._lock = threading.Lock()
 
-    def is_installed(self, client_key: str) -> bool:
+    def find_forge_tenant(self, installation_id: str, cloud_id: str | None, site_url: str | None) -> str | None:
         with self._lock:
-            return client_key in self.installations
+            found = [k for k, i in self.installations.items() if i.installation_id == installation_id]
+            return found[0] if found else None
 
-    def upsert_forge_installation(self, installation: ForgeInstallation) -> None:
+    def upsert_forge_installation(self, installation: ForgeInstallation) -> str:
         with self._lock:
             self.installations[installation.client_key] = installation
+            return installation.client_key

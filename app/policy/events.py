@@ -8,7 +8,7 @@ which the worker resolves once per tenant from `GET /rest/api/3/field`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -20,13 +20,17 @@ from app.policy.errors import PolicyError
 ISSUE_CREATED = "issue_created"
 ISSUE_UPDATED = "issue_updated"
 
-#: The webhook names Tierwise subscribes to, and the `kind` each becomes.
-_ISSUE_WEBHOOKS = {"jira:issue_created": ISSUE_CREATED, "jira:issue_updated": ISSUE_UPDATED}
 COMMENT_CREATED_WEBHOOK = "comment_created"
 
 #: `issue_event_type_name` of the `jira:issue_updated` that Jira also fires for a new comment (Cloud
 #: and Server). The comment itself is taken from `comment_created`, never from this echo.
 ISSUE_COMMENTED = "issue_commented"
+
+#: `accountType` of an app's user (Connect and Forge apps act as one in Jira).
+APP_ACCOUNT_TYPE = "app"
+#: Body key marking a webhook body whose `issue` is a reduced one (Forge product events carry only a
+#: handful of fields): the worker re-reads the issue before deriving tier and severity.
+PARTIAL_ISSUE_KEY = "tierwisePartialIssue"
 
 #: Link fragment that marks a JSM organization object (`_links.self` of an OrganizationDTO).
 _ORGANIZATION_LINK = "/servicedeskapi/organization/"
@@ -74,6 +78,8 @@ class IssueEvent:
     request_participants: tuple[str, ...] = ()
     event_type_name: str = ""
     created_at: datetime | None = None
+    #: The issue in `fields` is reduced (a Forge product event): the worker reads it whole first.
+    partial_issue: bool = False
 
     @property
     def is_comment_echo(self) -> bool:
@@ -107,9 +113,59 @@ class CommentEvent:
     reporter_account_id: str | None = None
     organizations: tuple[str, ...] = ()
     request_participants: tuple[str, ...] = ()
+    #: The issue fields sent are reduced (a Forge product event): the worker reads the issue first.
+    partial_issue: bool = False
 
 
 TicketEvent = IssueEvent | CommentEvent
+
+
+def actor_of(event: TicketEvent) -> tuple[str | None, str | None]:
+    """(account id, account type) of whoever caused the event."""
+    if isinstance(event, IssueEvent):
+        return event.actor_account_id, event.actor_account_type
+    return event.author_account_id, event.author_account_type
+
+
+def body_actor(body: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """(account id, account type) of whoever caused a raw webhook body (the comment's author, else the user)."""
+    comment = body.get("comment")
+    person = comment.get("author") if isinstance(comment, Mapping) else body.get("user")
+    if not isinstance(person, Mapping):
+        return None, None
+    return _opt_str(person.get("accountId")), _opt_str(person.get("accountType"))
+
+
+def is_app_echo(actor: tuple[str | None, str | None], app_account: Callable[[], str | None]) -> bool:
+    """True for the echo of the app's own write: its own `app` user caused it (other apps are followed).
+
+    `app_account()` (the app user's id, from a cache or Jira) is asked only for `app` actors, so
+    the common case — a person — costs nothing.
+    """
+    account_id, account_type = actor
+    if account_type != APP_ACCOUNT_TYPE or not account_id:
+        return False
+    return account_id == app_account()
+
+
+@dataclass(frozen=True)
+class EventKind:
+    """One webhook event Tierwise subscribes to: its Connect webhook name (descriptor `webhooks`), the
+    Forge product event that stands for it (manifest trigger), and how its body is read."""
+
+    webhook: str
+    forge_event: str
+    parse: Callable[[Mapping[str, Any], JsmFieldIds], TicketEvent]
+
+
+#: Every event kind, the one list: the Connect descriptor's webhooks, the Forge manifest's trigger
+#: events and `parse_webhook` are checked against it (tests/policy/test_event_kinds.py).
+EVENT_KINDS: tuple[EventKind, ...] = (
+    EventKind("jira:issue_created", "avi:jira:created:issue", lambda b, ids: _issue_event(ISSUE_CREATED, b, ids)),
+    EventKind("jira:issue_updated", "avi:jira:updated:issue", lambda b, ids: _issue_event(ISSUE_UPDATED, b, ids)),
+    EventKind(COMMENT_CREATED_WEBHOOK, "avi:jira:commented:issue", lambda b, ids: _comment_event(b, ids)),
+)
+_BY_WEBHOOK = {kind.webhook: kind for kind in EVENT_KINDS}
 
 
 def parse_webhook(body: Mapping[str, Any], *, jsm_fields: JsmFieldIds | None = None) -> TicketEvent | None:
@@ -119,12 +175,8 @@ def parse_webhook(body: Mapping[str, Any], *, jsm_fields: JsmFieldIds | None = N
     name = body.get("webhookEvent")
     if not isinstance(name, str) or not name:
         raise EventError("missing webhookEvent", "webhookEvent")
-    ids = jsm_fields or JsmFieldIds()
-    if name in _ISSUE_WEBHOOKS:
-        return _issue_event(_ISSUE_WEBHOOKS[name], body, ids)
-    if name == COMMENT_CREATED_WEBHOOK:
-        return _comment_event(body, ids)
-    return None
+    kind = _BY_WEBHOOK.get(name)
+    return kind.parse(body, jsm_fields or JsmFieldIds()) if kind is not None else None
 
 
 # --- issue events ---------------------------------------------------------------------------------
@@ -155,6 +207,7 @@ def _issue_event(kind: str, body: Mapping[str, Any], ids: JsmFieldIds) -> IssueE
         request_participants=_participants(fields, ids),
         event_type_name=_opt_str(body.get("issue_event_type_name")) or "",
         created_at=created,
+        partial_issue=body.get(PARTIAL_ISSUE_KEY) is True,
     )
 
 
@@ -204,6 +257,7 @@ def _comment_event(body: Mapping[str, Any], ids: JsmFieldIds) -> CommentEvent:
         reporter_account_id=_opt_str(reporter.get("accountId")),
         organizations=_organizations(fields, ids),
         request_participants=_participants(fields, ids),
+        partial_issue=body.get(PARTIAL_ISSUE_KEY) is True,
     )
 
 

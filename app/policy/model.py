@@ -216,6 +216,88 @@ class Action:
     tiers: tuple[str, ...] = ()
 
 
+# --- custom targets (start / stop / pause conditions) ---------------------------------------------
+
+#: Condition kinds (`Condition.kind`); `values` holds what each one names.
+CREATED = "created"  # the ticket was created (no values)
+ENTERED_STATUS = "entered_status"  # the ticket entered one of these Jira statuses (case-folded names)
+ENTERED_PHASE = "entered_phase"  # the ticket entered one of these phases (ids)
+FIELD_SET = "field_set"  # one of these fields got a value after having none (field ids)
+FIELD_CHANGED = "field_changed"  # one of these fields changed value, set or cleared (field ids)
+CUSTOMER_COMMENT = "customer_comment"  # a customer commented (no values)
+AGENT_REPLY = "agent_reply"  # an agent replied publicly, customer-facing (no values)
+LINKED_ISSUE = "linked_issue_created"  # an issue of one of these types was linked (case-folded names)
+LABEL_ADDED = "label_added"  # one of these labels was added (case-folded)
+CONDITION_KINDS = (
+    CREATED, ENTERED_STATUS, ENTERED_PHASE, FIELD_SET, FIELD_CHANGED, CUSTOMER_COMMENT, AGENT_REPLY,
+    LINKED_ISSUE, LABEL_ADDED,
+)  # fmt: skip
+#: Kinds that take no values (`{"created": true}`).
+FLAG_CONDITIONS = (CREATED, CUSTOMER_COMMENT, AGENT_REPLY)
+#: Kinds a stop condition may not use (a ticket is created once, before anything can start).
+START_ONLY_CONDITIONS = (CREATED,)
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One start, stop or restart condition of a custom target (kind and what it names)."""
+
+    kind: str
+    values: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class CustomTarget:
+    """A target defined by conditions: its clock starts on any `start`, stops on any `stop`.
+
+    The clock runs on `target`'s calendar and duration, stops while the ticket is in one of
+    `pause_phases`, and applies to the listed `tiers` / `severities` only (empty: all). Without
+    `recurring` it runs once (the first start); with it, each start after a stop begins a new
+    cycle ("answer every customer comment within 4 business hours").
+    """
+
+    id: str
+    name: str
+    target: Target
+    start: tuple[Condition, ...]
+    stop: tuple[Condition, ...]
+    pause_phases: frozenset[str] = frozenset()
+    recurring: bool = False
+    tiers: tuple[str, ...] = ()
+    severities: tuple[str, ...] = ()
+    description: str = ""
+
+    def applies_to(self, tier: str, severity: str) -> bool:
+        return (not self.tiers or tier in self.tiers) and (not self.severities or severity in self.severities)
+
+
+# --- what the published policy says beyond targets -----------------------------------------------
+
+#: `PolicyNote.when` values: always, or only on a holiday of the note's calendar.
+ALWAYS = "always"
+ON_HOLIDAYS = "holidays"
+NOTE_OCCASIONS = (ALWAYS, ON_HOLIDAYS)
+
+
+@dataclass(frozen=True)
+class PolicyNote:
+    """A sentence of the published policy for agents to see, enforced by Tierwise or not.
+
+    `enforced` says whether the targets implement it (False: shown only, e.g. "times may be
+    moderately delayed on holidays"). `when` is `always` or `holidays` (only on a holiday of
+    `calendar`); `tiers` / `severities` narrow it (empty: all).
+    """
+
+    id: str
+    text: str
+    enforced: bool = False
+    when: str = ALWAYS
+    calendar: str | None = None
+    tiers: tuple[str, ...] = ()
+    severities: tuple[str, ...] = ()
+    source: str = ""  # the section of the published policy it comes from
+
+
 @dataclass(frozen=True)
 class Policy:
     """A whole support policy, ready for the engine."""
@@ -231,6 +313,12 @@ class Policy:
     pre_breach: PreBreach = PreBreach()
     actions: tuple[Action, ...] = ()
     source: str = ""  # where the published policy comes from (URL or citation)
+    custom_targets: tuple[CustomTarget, ...] = ()
+    notes: tuple[PolicyNote, ...] = ()
+
+    def custom_targets_for(self, tier: str, severity: str) -> tuple[CustomTarget, ...]:
+        """The custom targets a ticket of `tier` × `severity` has, in policy order."""
+        return tuple(t for t in self.custom_targets if t.applies_to(tier, severity))
 
     def targets_for(self, tier: str, severity: str) -> TierTargets:
         """The targets of `tier` × `severity` (KeyError when either is unknown)."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from app.policy.events import CommentEvent, IssueEvent
+from app.policy.events import APP_ACCOUNT_TYPE, CommentEvent, IssueEvent
 
 #: A public comment by someone who is not one of the request's customers: it meets first
 #: response and next-update targets.
@@ -20,7 +20,7 @@ CUSTOMER = "customer"
 APP = "app"
 
 #: `accountType` values from the platform spec's `User` schema.
-ACCOUNT_TYPE_APP = "app"
+ACCOUNT_TYPE_APP = APP_ACCOUNT_TYPE
 ACCOUNT_TYPE_CUSTOMER = "customer"
 
 

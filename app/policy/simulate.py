@@ -1,147 +1,69 @@
 """Back-test a policy on ticket histories: how many targets would have been met or breached.
 
-The ticket format (one JSON object per line) is described in `docs/simulate-format.md`. Every
-ticket is replayed with `app.policy.sla.evaluate`:
+The ticket format (one JSON object per line, read by `app.policy.sim_tickets`) is described in
+`docs/simulate-format.md`. Every ticket is replayed with `app.policy.sla.evaluate`:
 
 - first response and resolution: one outcome per ticket, read at `as_of`;
 - next update: one outcome per customer-facing reply after which an update was owed (the
   interval up to the next reply, or up to `as_of` for the last one), so a ticket with five
   replies counts up to five times.
 
-Outcomes: `met`, `breached`, `pending` (still running at `as_of`: nothing decided yet) and
-`none` (no timed target, or nothing was owed: best effort, at closure, closed before due).
+- custom targets: one outcome per cycle of the target's clock (a recurring target can count
+  several times per ticket; a target never started counts nothing).
+
+Outcomes are the engine's `TargetState.status` words under their report names: `met` (on
+time), `breached` (late: met after the deadline, or still unmet past it), `pending` (running or
+paused at `as_of`: nothing decided yet) and `none` (no timed target, or nothing was owed: best
+effort, at closure, closed before due).
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
+from app.policy.custom_targets import cycle_state, cycles_of
 from app.policy.errors import PolicyError
-from app.policy.mapping import TicketFacts, derive
+from app.policy.history import (
+    STATUS_EVENT,
+    TicketEvent,
+    phase_spans,
+)
+from app.policy.instants import utc_iso
+from app.policy.mapping import derive
 from app.policy.model import CLOSED, FIRST_RESPONSE, NEXT_UPDATE, RESOLUTION, TARGETS, Policy
 from app.policy.phases import phase_of
+from app.policy.sim_tickets import EVENT_KEYS, SimTicket, StatusChange, parse_ticket, read_tickets
 from app.policy.sla import (
-    BREACHED,
-    DUE_SOON,
-    MET,
-    ON_TRACK,
-    PAUSED_STATE,
+    LATE,
+    NO_TARGET,
+    ON_TIME,
+    PAUSED_STATUS,
+    RUNNING,
     TargetState,
     TicketHistory,
     evaluate,
 )
 
+__all__ = [
+    "EVENT_KEYS", "OUTCOMES", "Comparison", "Report", "SimTicket", "StatusChange", "TicketOutcome", "compare",
+    "comparison_json", "default_as_of", "history_for", "parse_ticket", "read_tickets", "replay", "report_json",
+    "simulate",
+]  # fmt: skip
+
 OUTCOMES = ("met", "breached", "pending", "none")
+#: Report outcome of each `TargetState.status`.
+OUTCOME_OF_STATUS = {
+    ON_TIME: "met",
+    LATE: "breached",
+    RUNNING: "pending",
+    PAUSED_STATUS: "pending",
+    NO_TARGET: "none",
+}
 #: How many skipped tickets a report names (the count is always complete).
 SKIPPED_EXAMPLES = 20
-_RUNNING = (ON_TRACK, DUE_SOON, PAUSED_STATE)
-
-
-@dataclass(frozen=True)
-class StatusChange:
-    """A status change: either a phase id directly, or a Jira status (and category) the policy maps."""
-
-    at: datetime
-    phase: str | None = None
-    status: str | None = None
-    category: str | None = None
-
-
-@dataclass(frozen=True)
-class SimTicket:
-    """One ticket history from the JSONL input."""
-
-    key: str
-    created: datetime
-    tier: str | None = None
-    severity: str | None = None
-    changes: tuple[StatusChange, ...] = ()
-    replies: tuple[datetime, ...] = ()
-    closed: datetime | None = None
-    facts: TicketFacts | None = None
-
-    @property
-    def last_instant(self) -> datetime:
-        return max([self.created, *self.replies, *(c.at for c in self.changes), *filter(None, [self.closed])])
-
-
-# --- reading ------------------------------------------------------------------------------------
-
-
-def _instant(value: object, where: str) -> datetime:
-    if isinstance(value, Mapping):
-        value = value.get("at")
-    if not isinstance(value, str):
-        raise PolicyError(f"{value!r} is not an ISO 8601 time", where)
-    try:
-        at = datetime.fromisoformat(value)
-    except ValueError:
-        raise PolicyError(f'"{value}" is not an ISO 8601 time', where) from None
-    if at.utcoffset() is None:
-        raise PolicyError(f'"{value}" needs a time zone offset', where)
-    return at
-
-
-def _optional_str(obj: Mapping[str, object], key: str, where: str) -> str | None:
-    value = obj.get(key)
-    if value is not None and not isinstance(value, str):
-        raise PolicyError("must be a string", f"{where}.{key}")
-    return value
-
-
-def parse_ticket(obj: object, where: str = "") -> SimTicket:
-    """A ticket from its JSON object; PolicyError naming `where` (e.g. `line 7`) when malformed."""
-    if not isinstance(obj, Mapping):
-        raise PolicyError("a ticket must be a JSON object", where)
-    prefix = f"{where}: " if where else ""
-    created = _instant(obj.get("created"), f"{prefix}created")
-    changes = []
-    for n, raw in enumerate(obj.get("status_changes") or ()):
-        at_where = f"{prefix}status_changes.{n}"
-        if not isinstance(raw, Mapping) or not (raw.get("phase") or raw.get("status")):
-            raise PolicyError('needs "at" and a "phase" or a "status"', at_where)
-        changes.append(
-            StatusChange(
-                _instant(raw.get("at"), f"{at_where}.at"),
-                _optional_str(raw, "phase", at_where),
-                _optional_str(raw, "status", at_where),
-                _optional_str(raw, "category", at_where),
-            )
-        )
-    replies = sorted(_instant(r, f"{prefix}replies.{n}") for n, r in enumerate(obj.get("replies") or ()))
-    closed = obj.get("closed")
-    facts = None
-    if any(k in obj for k in ("fields", "organizations", "reporter_email")):
-        fields = obj.get("fields") or {}
-        if not isinstance(fields, Mapping):
-            raise PolicyError("must be an object", f"{prefix}fields")
-        facts = TicketFacts(fields, tuple(obj.get("organizations") or ()), obj.get("reporter_email"))  # type: ignore[arg-type]
-    return SimTicket(
-        key=str(obj.get("key") or obj.get("id") or where),
-        created=created,
-        tier=_optional_str(obj, "tier", where),
-        severity=_optional_str(obj, "severity", where),
-        changes=tuple(sorted(changes, key=lambda c: c.at)),
-        replies=tuple(replies),
-        closed=_instant(closed, f"{prefix}closed") if closed is not None else None,
-        facts=facts,
-    )
-
-
-def read_tickets(lines: Iterable[str]) -> Iterator[SimTicket]:
-    """Tickets from JSONL lines (blank lines skipped); PolicyError names the line of a bad one."""
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise PolicyError(f"not JSON: {exc.msg}", f"line {number}") from None
-        yield parse_ticket(obj, f"line {number}")
 
 
 # --- replaying ----------------------------------------------------------------------------------
@@ -156,6 +78,7 @@ class TicketOutcome:
     first_response: str
     resolution: str
     next_update: Counter[str]
+    custom: Mapping[str, Counter[str]] = field(default_factory=dict)  # custom target id -> outcomes
 
 
 def history_for(policy: Policy, ticket: SimTicket) -> TicketHistory:
@@ -172,23 +95,34 @@ def history_for(policy: Policy, ticket: SimTicket) -> TicketHistory:
     if ticket.closed is not None:
         phases.append((ticket.closed, CLOSED))
         phases.sort(key=lambda p: p[0])
-    return TicketHistory(ticket.created, tier, severity, tuple(phases), ticket.replies)
+    events = ticket.events
+    if policy.custom_targets:  # status names matter only to custom targets' conditions
+        statuses = tuple(TicketEvent(c.at, STATUS_EVENT, c.status) for c in ticket.changes if c.status)
+        events = tuple(sorted(events + statuses, key=lambda e: e.at))
+    return TicketHistory(ticket.created, tier, severity, tuple(phases), ticket.replies, events=events)
 
 
 def _outcome(state: TargetState) -> str:
-    if state.state == MET:
-        return "met"
-    if state.state == BREACHED:
-        return "breached"
-    if state.state in _RUNNING:
-        return "pending"
-    return "none"
+    return OUTCOME_OF_STATUS[state.status]
+
+
+def _custom_outcomes(policy: Policy, history: TicketHistory, as_of: datetime) -> dict[str, Counter[str]]:
+    """Per custom target of the ticket: the outcome of each cycle of its clock at `as_of`."""
+    targets = policy.custom_targets_for(history.tier, history.severity)
+    if not targets:
+        return {}
+    spans = phase_spans(history, as_of)
+    runs = cycles_of(targets, history, spans, as_of)
+    return {
+        t.id: Counter(_outcome(cycle_state(policy, t, run, spans, as_of)) for run in runs[t.id])
+        for t in targets
+    }
 
 
 def replay(policy: Policy, ticket: SimTicket, as_of: datetime) -> TicketOutcome:
     """The outcome of every target of `ticket` under `policy`, read at `as_of`."""
     history = history_for(policy, ticket)
-    final = evaluate(policy, history, as_of)
+    final = evaluate(policy, history, as_of, custom=False)  # custom targets: every cycle, below
     updates: Counter[str] = Counter()
     replies = history.replies
     for n in range(len(replies) - 1):
@@ -196,17 +130,22 @@ def replay(policy: Policy, ticket: SimTicket, as_of: datetime) -> TicketOutcome:
         partial = TicketHistory(
             history.created, history.tier, history.severity, history.phase_changes, replies[: n + 1]
         )
-        state = evaluate(policy, partial, replies[n + 1]).next_update
-        if state.state == BREACHED:
+        state = evaluate(policy, partial, replies[n + 1], custom=False).next_update
+        if state.status == LATE:
             updates["breached"] += 1
-        elif state.state in _RUNNING:
+        elif state.status in (RUNNING, PAUSED_STATUS):
             updates["met"] += 1
     if replies:
         last = _outcome(final.next_update)
         if last != "none":
             updates[last] += 1
     return TicketOutcome(
-        history.tier, history.severity, _outcome(final.first_response), _outcome(final.resolution), updates
+        history.tier,
+        history.severity,
+        _outcome(final.first_response),
+        _outcome(final.resolution),
+        updates,
+        _custom_outcomes(policy, history, as_of),
     )
 
 
@@ -228,12 +167,15 @@ class Report:
     ticket_counts: Counter[tuple[str, str]] = field(default_factory=Counter)
     skipped: int = 0
     skipped_examples: list[tuple[str, str]] = field(default_factory=list)
+    custom_ids: tuple[str, ...] = ()  # the policy's custom targets (reported as `custom_targets`)
 
     def add(self, outcome: TicketOutcome) -> None:
         cell = self.cells.setdefault((outcome.tier, outcome.severity), _empty())
         cell[FIRST_RESPONSE][outcome.first_response] += 1
         cell[RESOLUTION][outcome.resolution] += 1
         cell[NEXT_UPDATE].update(outcome.next_update)
+        for target_id, counts in outcome.custom.items():
+            cell.setdefault(target_id, Counter()).update(counts)
         self.ticket_counts[(outcome.tier, outcome.severity)] += 1
         self.tickets += 1
 
@@ -246,7 +188,7 @@ class Report:
         total = _empty()
         for cell in self.cells.values():
             for target, counts in cell.items():
-                total[target].update(counts)
+                total.setdefault(target, Counter()).update(counts)
         return total
 
 
@@ -267,7 +209,7 @@ def default_as_of(tickets: Iterable[SimTicket]) -> datetime:
 
 def simulate(policy: Policy, tickets: Iterable[SimTicket], as_of: datetime) -> Report:
     """Replay every ticket under `policy`; tickets the policy cannot place are counted as skipped."""
-    report = Report(policy.id, as_of)
+    report = Report(policy.id, as_of, custom_ids=tuple(t.id for t in policy.custom_targets))
     for ticket in tickets:
         _try_replay(report, policy, ticket, as_of)
     return report
@@ -286,7 +228,10 @@ class Comparison:
 
 def compare(policy: Policy, against: Policy, tickets: Iterable[SimTicket], as_of: datetime) -> Comparison:
     """Replay every ticket under both policies; `flips` counts e.g. `breached→met` per target."""
-    result = Comparison(Report(policy.id, as_of), Report(against.id, as_of))
+    result = Comparison(
+        Report(policy.id, as_of, custom_ids=tuple(t.id for t in policy.custom_targets)),
+        Report(against.id, as_of, custom_ids=tuple(t.id for t in against.custom_targets)),
+    )
     for ticket in tickets:
         mine = _try_replay(result.policy, policy, ticket, as_of)
         theirs = _try_replay(result.against, against, ticket, as_of)
@@ -302,19 +247,23 @@ def compare(policy: Policy, against: Policy, tickets: Iterable[SimTicket], as_of
 # --- JSON ---------------------------------------------------------------------------------------
 
 
-def _utc(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def _counts(counter: Counter[str]) -> dict[str, int]:
     return {outcome: counter.get(outcome, 0) for outcome in OUTCOMES}
 
 
+def _custom_json(report: Report, cell: Mapping[str, Counter[str]]) -> dict[str, object]:
+    """`{"custom_targets": {id: counts}}` for a policy with custom targets, else nothing."""
+    if not report.custom_ids:
+        return {}
+    return {"custom_targets": {tid: _counts(cell.get(tid, Counter())) for tid in report.custom_ids}}
+
+
 def report_json(report: Report) -> dict[str, object]:
     """The report as JSON-ready data (cells sorted by tier, then severity)."""
+    totals = report.totals()
     return {
         "policy": report.policy,
-        "as_of": _utc(report.as_of),
+        "as_of": utc_iso(report.as_of),
         "tickets": report.tickets,
         "skipped": report.skipped,
         "skipped_examples": [{"ticket": key, "reason": reason} for key, reason in report.skipped_examples],
@@ -324,10 +273,11 @@ def report_json(report: Report) -> dict[str, object]:
                 "severity": severity,
                 "tickets": report.ticket_counts[(tier, severity)],
                 **{target: _counts(cell[target]) for target in TARGETS},
+                **_custom_json(report, cell),
             }
             for (tier, severity), cell in sorted(report.cells.items())
         ],
-        "totals": {target: _counts(counts) for target, counts in report.totals().items()},
+        "totals": {**{target: _counts(totals[target]) for target in TARGETS}, **_custom_json(report, totals)},
     }
 
 

@@ -20,18 +20,56 @@ Semantics (each is a test in `tests/policy/test_sla.py`):
   `pre_breach.share` of the target's open time has run; with both, the earlier.
 - A target without a calendar runs on the policy's only calendar, or on `24x7` when the policy
   has none or several.
+- Each target's `status` is the one word everyone shows: `on_time` (met by its deadline),
+  `late` (met after it, or unmet and past it; `late_by` says by how much), `running`, `paused`
+  or `none`. A late first response is never "met, not breached".
+- `custom`: the policy's custom targets for the ticket's tier × severity
+  (`app.policy.custom_targets`), over the same history.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from app.policy.calendar import BusinessCalendar, compile_calendars
+from app.policy.clocks import (
+    AT_CLOSURE,
+    BREACHED,
+    DUE_SOON,
+    LATE,
+    MET,
+    NO_TARGET,
+    NONE,
+    ON_TIME,
+    ON_TRACK,
+    PAUSED_STATE,
+    PAUSED_STATUS,
+    RUNNING,
+    STATUSES,
+    Clock,
+    TargetState,
+    calendar_for,
+    target_state,
+    untimed_state,
+)
+from app.policy.custom_targets import evaluate_custom
 from app.policy.errors import PolicyError
+from app.policy.history import (
+    CUSTOMER_COMMENT_EVENT,
+    EVENT_KINDS,
+    FIELD_EVENT,
+    LABEL_EVENT,
+    LINK_EVENT,
+    STATUS_EVENT,
+    PhaseSpan,
+    Span,
+    TicketEvent,
+    TicketHistory,
+    phase_spans,
+)
 from app.policy.model import (
     ACTIVE,
-    CALENDAR_24X7,
     CLOSED,
     FIRST_RESPONSE,
     NEXT_UPDATE,
@@ -42,69 +80,33 @@ from app.policy.model import (
     TierTargets,
 )
 
-#: `TargetState.state` values.
-ON_TRACK = "on_track"
-DUE_SOON = "due_soon"
-BREACHED = "breached"
-MET = "met"
-PAUSED_STATE = "paused"
-NONE = "none"
-AT_CLOSURE = "at_closure"
-
-Span = tuple[datetime, datetime | None]
-"""A span of time; an end of None means it is still going on."""
-
-
-@dataclass(frozen=True)
-class TicketHistory:
-    """What happened to a ticket, as the SLA sees it (all datetimes aware)."""
-
-    created: datetime
-    tier: str
-    severity: str
-    phase_changes: tuple[
-        tuple[datetime, str], ...
-    ] = ()  # (at, phase id) ascending; "active" before the first
-    replies: tuple[datetime, ...] = ()  # customer-facing agent updates, ascending
-    promised_update: datetime | None = None  # explicit next-update promise of the last reply
-
-
-@dataclass(frozen=True)
-class TargetState:
-    """One target of a ticket at an instant."""
-
-    target: str  # "first_response" | "next_update" | "resolution"
-    due: datetime | None
-    met_at: datetime | None
-    state: str  # on_track | due_soon | breached | met | paused | none | at_closure
-    breached: bool
-    calendar: str | None
-    warn_at: datetime | None  # pre-breach warning instant; None if the policy has none
-    remaining: timedelta | None  # open time left (frozen while paused)
-    note: str | None  # best-effort text
+__all__ = [
+    "AT_CLOSURE", "BREACHED", "CUSTOMER_COMMENT_EVENT", "DUE_SOON", "EVENT_KINDS", "FIELD_EVENT", "LABEL_EVENT",
+    "LATE", "LINK_EVENT", "MET", "NONE", "NO_TARGET", "ON_TIME", "ON_TRACK", "PAUSED_STATE", "PAUSED_STATUS",
+    "RUNNING", "STATUSES", "STATUS_EVENT", "SlaState", "Span", "TargetState", "TicketEvent", "TicketHistory",
+    "calendar_for", "deadlines", "evaluate",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
 class SlaState:
-    """Every target of a ticket at an instant."""
+    """Every target of a ticket at an instant (`custom`: the policy's custom targets, by id)."""
 
     phase: str
     first_response: TargetState
     next_update: TargetState
     resolution: TargetState
     pauses: tuple[Span, ...]
+    custom: Mapping[str, TargetState] = field(default_factory=dict)
 
-
-def calendar_for(policy: Policy, target: Target) -> BusinessCalendar:
-    """The compiled calendar `target` runs on."""
-    calendars = compile_calendars(policy)
-    cal_id = target.calendar
-    if cal_id is None:
-        cal_id = next(iter(policy.calendars)) if len(policy.calendars) == 1 else CALENDAR_24X7
-    try:
-        return calendars[cal_id]
-    except KeyError:
-        raise PolicyError(f'unknown calendar "{cal_id}"') from None
+    def targets(self) -> dict[str, TargetState]:
+        """Every target by name: the three built-ins, then the custom ones."""
+        return {
+            FIRST_RESPONSE: self.first_response,
+            NEXT_UPDATE: self.next_update,
+            RESOLUTION: self.resolution,
+            **self.custom,
+        }
 
 
 def _targets(policy: Policy, tier: str, severity: str) -> TierTargets:
@@ -143,162 +145,25 @@ def deadlines(
     }
 
 
-# --- running clocks ------------------------------------------------------------------------------
-
-
-def _instant_after(
-    cal: BusinessCalendar, start: datetime, stops: tuple[Span, ...], needed: timedelta
-) -> datetime | None:
-    """When `needed` open time has run since `start`, not counting stops; None if a stop still going on comes first."""
-    cur = start
-    for stop_start, stop_end in stops:
-        if stop_end is not None and stop_end <= cur:
-            continue
-        if stop_start > cur:
-            available = cal.open_between(cur, stop_start)
-            if needed <= available:
-                return cal.add(cur, needed)
-            needed -= available
-        if stop_end is None:
-            return None
-        cur = max(cur, stop_end)
-    return cal.add(cur, needed)
-
-
-def _open_run(cal: BusinessCalendar, start: datetime, stops: tuple[Span, ...], end: datetime) -> timedelta:
-    """The open time run in [start, end), not counting stops."""
-    total, cur = timedelta(0), start
-    for stop_start, stop_end in stops:
-        if stop_start >= end:
-            break
-        total += cal.open_between(cur, min(stop_start, end))
-        if stop_end is None:
-            return total
-        cur = max(cur, stop_end)
-    return total + cal.open_between(cur, end)
-
-
-@dataclass(frozen=True)
-class _Clock:
-    """A target's clock: where it starts, what stops it, and the instant it is read at."""
-
-    start: datetime
-    stops: tuple[Span, ...]
-    now: datetime
-    stopped: bool  # a stop is going on at `now`
-
-
-def _warn_at(policy: Policy, cal: BusinessCalendar, clock: _Clock, required: timedelta) -> datetime | None:
-    pre = policy.pre_breach
-    thresholds = []
-    if pre.lead is not None and not pre.lead.at_closure:
-        thresholds.append(max(required - cal.open_time(pre.lead), timedelta(0)))
-    if pre.share is not None:
-        thresholds.append(required * pre.share)
-    if not thresholds:
-        return None
-    return _instant_after(cal, clock.start, clock.stops, min(thresholds))
-
-
-def _untimed(name: str, target: Target | None, met_at: datetime | None, closed: bool) -> TargetState:
-    if target is not None and target.duration is not None and target.duration.at_closure:
-        state = MET if met_at is not None else AT_CLOSURE
-    else:
-        state = NONE
-    return TargetState(
-        target=name,
-        due=None,
-        met_at=met_at,
-        state=NONE if closed and state == AT_CLOSURE and met_at is None else state,
-        breached=False,
-        calendar=target.calendar if target is not None else None,
-        warn_at=None,
-        remaining=None,
-        note=target.note if target is not None else None,
-    )
-
-
-def _timed(
-    name: str, policy: Policy, target: Target, clock: _Clock, met_at: datetime | None, closed: bool
-) -> TargetState:
-    assert target.duration is not None
-    cal = calendar_for(policy, target)
-    required = cal.open_time(target.duration)
-    due = _instant_after(cal, clock.start, clock.stops, required)
-    warn_at = _warn_at(policy, cal, clock, required)
-    remaining: timedelta | None = None
-    if met_at is not None:
-        breached = due is not None and met_at > due
-        state = BREACHED if breached else MET
-    else:
-        breached = due is not None and due < clock.now
-        remaining = max(required - _open_run(cal, clock.start, clock.stops, clock.now), timedelta(0))
-        if breached:
-            state = BREACHED
-        elif closed:
-            state, remaining = NONE, None  # closed before it was due: nothing more is owed
-        elif clock.stopped:
-            state = PAUSED_STATE
-        elif warn_at is not None and clock.now >= warn_at:
-            state = DUE_SOON
-        else:
-            state = ON_TRACK
-    return TargetState(
-        target=name,
-        due=due,
-        met_at=met_at,
-        state=state,
-        breached=breached,
-        calendar=cal.id,
-        warn_at=warn_at,
-        remaining=remaining,
-        note=target.note,
-    )
-
-
-def _target_state(
-    name: str, policy: Policy, target: Target | None, clock: _Clock, met_at: datetime | None, closed: bool
-) -> TargetState:
-    if target is None or not target.is_timed:
-        return _untimed(name, target, met_at, closed)
-    return _timed(name, policy, target, clock, met_at, closed)
-
-
 # --- evaluation ----------------------------------------------------------------------------------
-
-
-def _phase_spans(history: TicketHistory, now: datetime) -> list[tuple[datetime, datetime | None, str]]:
-    """(from, to, phase) from creation on, the last one still going on at `now`."""
-    spans: list[tuple[datetime, datetime | None, str]] = []
-    cur_at, cur_phase = history.created, ACTIVE
-    for at, phase in history.phase_changes:
-        if at > now:
-            break
-        at = max(at, history.created)
-        if phase == cur_phase:
-            continue
-        spans.append((cur_at, at, cur_phase))
-        cur_at, cur_phase = at, phase
-    spans.append((cur_at, None, cur_phase))
-    return [span for span in spans if span[1] is None or span[1] > span[0]]
 
 
 def _next_update(
     policy: Policy,
     targets: TierTargets,
     history: TicketHistory,
-    spans: list[tuple[datetime, datetime | None, str]],
-    clock: _Clock,
+    spans: list[PhaseSpan],
+    clock: Clock,
     replies: tuple[datetime, ...],
 ) -> TargetState:
     phase = spans[-1][2]
     if phase == CLOSED or not replies:
-        return _untimed(NEXT_UPDATE, None, None, closed=phase == CLOSED)
+        return untimed_state(NEXT_UPDATE, None, None, closed=phase == CLOSED)
     # While paused the cadence is the one of the phase the pause interrupted.
     running = [p for _, _, p in spans if p not in (PAUSED, CLOSED)]
     cadence = targets.cadence_for(running[-1] if phase == PAUSED and running else phase)
     last = replies[-1]
-    clock = _Clock(
+    clock = Clock(
         last, tuple(s for s in clock.stops if s[1] is None or s[1] > last), clock.now, clock.stopped
     )
     promised = history.promised_update
@@ -312,31 +177,33 @@ def _next_update(
         else:
             state = ON_TRACK
         left = cal.open_between(clock.now, promised) if cal else max(promised - clock.now, timedelta(0))
+        late_by = clock.now - promised if breached else None
         return TargetState(
-            NEXT_UPDATE, promised, None, state, breached, cal.id if cal else None, None, left, None
+            NEXT_UPDATE, promised, None, state, breached, cal.id if cal else None, None, left, None, late_by
         )
-    return _target_state(NEXT_UPDATE, policy, cadence, clock, None, closed=False)
+    return target_state(NEXT_UPDATE, policy, cadence, clock, None, closed=False)
 
 
-def evaluate(policy: Policy, history: TicketHistory, now: datetime) -> SlaState:
-    """The SLA state of the ticket with `history` at `now`."""
+def evaluate(policy: Policy, history: TicketHistory, now: datetime, *, custom: bool = True) -> SlaState:
+    """The SLA state of the ticket with `history` at `now` (`custom=False`: skip the custom targets)."""
     if now.utcoffset() is None or history.created.utcoffset() is None:
         raise PolicyError("ticket times need a time zone offset")
     targets = _targets(policy, history.tier, history.severity)
-    spans = _phase_spans(history, now)
+    spans = phase_spans(history, now)
     phase = spans[-1][2]
     closed_at = spans[-1][0] if phase == CLOSED else None
     # Closing stops every clock; an earlier closed span (the ticket was reopened) acts like a pause.
     stops = tuple((a, b) for a, b, p in spans if p == PAUSED or (p == CLOSED and b is not None))
-    clock = _Clock(history.created, stops, closed_at or now, stopped=phase == PAUSED)
+    clock = Clock(history.created, stops, closed_at or now, stopped=phase == PAUSED)
     replies = tuple(r for r in history.replies if r <= now)
     first_reply = replies[0] if replies else None
     return SlaState(
         phase=phase,
-        first_response=_target_state(
+        first_response=target_state(
             FIRST_RESPONSE, policy, targets.first_response, clock, first_reply, closed_at is not None
         ),
         next_update=_next_update(policy, targets, history, spans, clock, replies),
-        resolution=_target_state(RESOLUTION, policy, targets.resolution, clock, closed_at, closed=False),
+        resolution=target_state(RESOLUTION, policy, targets.resolution, clock, closed_at, closed=False),
         pauses=tuple((a, b) for a, b, p in spans if p == PAUSED),
+        custom=evaluate_custom(policy, history, spans, now) if custom and policy.custom_targets else {},
     )

@@ -10,17 +10,18 @@ from typing import Any
 import redis
 from redis.commands.core import Script
 
+from app.keys import DELIVERY_KEY_PREFIX, EVENT_KEY_PREFIX, PROCESS_EVENT_JOB, delivery_key, event_key
 from app.queueing.rqjob import LUA_PUSH_JOB, prepare_job
 
+__all__ = ["DELIVERY_KEY_PREFIX", "EVENT_KEY_PREFIX", "delete_event", "delivery_key", "event_key", "ingest_event",
+           "load_event"]
+
 #: The job a webhook event becomes; it is called as ``process_event(tenant_key, event_id)``.
-DEFAULT_EVENT_JOB = "jobs.events.process_event"
+DEFAULT_EVENT_JOB = PROCESS_EVENT_JOB
 #: How long a delivery id is remembered: Jira retries a failed delivery for hours, not days.
 DEFAULT_DEDUPE_TTL = 24 * 3600
 #: How long a stored event body outlives its enqueue; a job run later than this finds no event.
 DEFAULT_EVENT_TTL = 7 * 24 * 3600
-#: Key prefixes (the ``tw`` namespace keeps Tierwise's keys apart from rq's ``rq:``).
-EVENT_KEY_PREFIX = "tw:event:"
-DELIVERY_KEY_PREFIX = "tw:delivery:"
 
 # KEYS: job hash, queue list, rq queues set, event body[, delivery marker]
 # ARGV: event body, event ttl, dedupe ttl, then push_job's (job id, queue key, hash pairs...)
@@ -44,16 +45,6 @@ def _script(connection: redis.Redis) -> Script:
     if script is None:
         script = _scripts[connection] = connection.register_script(_INGEST_LUA)
     return script
-
-
-def event_key(event_id: str) -> str:
-    """The key holding an ingested event's raw body."""
-    return EVENT_KEY_PREFIX + event_id
-
-
-def delivery_key(tenant_key: str, delivery_id: str) -> str:
-    """The key marking a tenant's webhook delivery as seen (length-prefixed: tenant keys may hold ':')."""
-    return f"{DELIVERY_KEY_PREFIX}{len(tenant_key)}:{tenant_key}:{delivery_id}"
 
 
 def ingest_event(

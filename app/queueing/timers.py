@@ -15,7 +15,6 @@ claimed for: re-scheduling or cancelling drops the claim, so the old instant can
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +24,9 @@ from typing import Any, Literal
 import redis
 from redis.commands.core import Script
 
+from app.keys import FIRE_TIMER_JOB, NAMESPACE
 from app.policy.model import FIRST_RESPONSE, NEXT_UPDATE, RESOLUTION
+from app.policy.timefmt import timer_instant
 from app.queueing.rqjob import LUA_PUSH_JOB, prepare_job
 
 TimerKind = Literal["warn", "breach"]
@@ -39,18 +40,11 @@ _KIND_NAMES = {v: k for k, v in _KIND_CODES.items()}
 #: How long a claimed timer stays claimed before another poller may fire it (its poller died).
 DEFAULT_LEASE_SECONDS = 30
 #: The job a fired timer becomes: ``fire_timer(tenant_key, issue_id, target, kind, deadline_ts)``.
-DEFAULT_FIRE_JOB = "jobs.timers.fire_timer"
+DEFAULT_FIRE_JOB = FIRE_TIMER_JOB
 
 
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
-
-
-def timer_instant(at: datetime) -> int:
-    """The integer epoch second a timer for ``at`` fires at (rounded up: never before ``at``)."""
-    if at.tzinfo is None:
-        raise ValueError(f"timer instant {at!r} has no time zone")
-    return math.ceil(at.timestamp())
 
 
 @dataclass(frozen=True)
@@ -143,7 +137,7 @@ class TimerStore:
     def __init__(
         self,
         redis: redis.Redis,
-        namespace: str = "tw",
+        namespace: str = NAMESPACE,
         *,
         lease_seconds: int = DEFAULT_LEASE_SECONDS,
         intern_tenants: bool = True,

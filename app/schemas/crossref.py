@@ -11,7 +11,16 @@ from typing import Any
 
 from marshmallow import ValidationError
 
-from app.policy.model import BUILTIN_PHASES, CALENDAR_24X7, CLOSED, PAUSED
+from app.policy.model import (
+    BUILTIN_PHASES,
+    CALENDAR_24X7,
+    CLOSED,
+    ENTERED_PHASE,
+    ON_HOLIDAYS,
+    PAUSED,
+    TARGETS,
+)
+from app.policy.triage import TRIAGE_EVENTS
 from app.schemas.fields import parse_target
 
 Error = tuple[str, str]
@@ -48,13 +57,73 @@ def check(doc: Mapping[str, Any]) -> list[Error]:
                 errors += _check_tier(f"tiers.{tier_id}", tier, severities, calendars, phases)
     errors += _check_mapping(doc.get("mapping"), ids)
     errors += _check_phases(doc.get("phases"))
+    custom = doc.get("custom_targets")
+    for target_id, target in custom.items() if isinstance(custom, Mapping) else ():
+        if isinstance(target, Mapping):
+            errors += _check_custom_target(f"custom_targets.{target_id}", target, ids, calendars, phases)
+        if target_id in TARGETS:
+            errors.append(
+                (f"custom_targets.{target_id}", f'"{target_id}" is a built-in target; choose another id')
+            )
+    ids["target"] = [*TARGETS, *_keys(custom)]
     actions = doc.get("actions")
     for n, action in enumerate(actions if isinstance(actions, list) else []):
-        for key, kind in (("severities", "severity"), ("tiers", "tier")):
-            listed = action.get(key) if isinstance(action, Mapping) else None
-            for value in listed if isinstance(listed, list) else []:
-                if isinstance(value, str) and value not in ids[kind]:
-                    errors.append((f"actions.{n}.{key}", _known(kind, value, ids[kind])))
+        if isinstance(action, Mapping):
+            errors += _check_listed(f"actions.{n}", action, ids, ("severities", "tiers", "targets"))
+            if action.get("on") in TRIAGE_EVENTS and action.get("targets"):
+                errors.append((f"actions.{n}.targets", f'a triage action ("{action["on"]}") has no target'))
+    notes = doc.get("notes")
+    for n, note in enumerate(notes if isinstance(notes, list) else []):
+        if isinstance(note, Mapping):
+            errors += _check_note(f"notes.{n}", note, ids, doc.get("calendars"))
+    return errors
+
+
+_LISTS = {"severities": "severity", "tiers": "tier", "targets": "target", "pause_phases": "phase"}
+
+
+def _check_listed(
+    path: str, item: Mapping[str, Any], ids: dict[str, list[str]], keys: tuple[str, ...]
+) -> list[Error]:
+    """Unknown ids in the lists `keys` of `item` (severities, tiers, targets, pause phases)."""
+    errors: list[Error] = []
+    for key in keys:
+        kind = _LISTS[key]
+        listed = item.get(key)
+        for value in listed if isinstance(listed, list) else []:
+            if isinstance(value, str) and value not in ids[kind]:
+                errors.append((f"{path}.{key}", _known(kind, value, ids[kind])))
+    return errors
+
+
+def _check_custom_target(
+    path: str, target: Mapping[str, Any], ids: dict[str, list[str]], calendars: list[str], phases: list[str]
+) -> list[Error]:
+    errors = _check_listed(path, target, {**ids, "phase": phases}, ("severities", "tiers", "pause_phases"))
+    calendar = _target_calendar(target.get("duration"))
+    if calendar is not None and calendar not in calendars:
+        errors.append((f"{path}.duration.calendar", _known("calendar", calendar, calendars)))
+    for side in ("start", "stop"):
+        conditions = target.get(side)
+        for n, condition in enumerate(conditions if isinstance(conditions, list) else []):
+            named = condition.get(ENTERED_PHASE) if isinstance(condition, Mapping) else None
+            for phase in [named] if isinstance(named, str) else named if isinstance(named, list) else []:
+                if isinstance(phase, str) and phase not in phases:
+                    errors.append((f"{path}.{side}.{n}.{ENTERED_PHASE}", _known("phase", phase, phases)))
+    return errors
+
+
+def _check_note(path: str, note: Mapping[str, Any], ids: dict[str, list[str]], calendars: Any) -> list[Error]:
+    errors = _check_listed(path, note, ids, ("severities", "tiers"))
+    calendar = note.get("calendar")
+    known = _keys(calendars)
+    if isinstance(calendar, str) and calendar not in known:
+        errors.append((f"{path}.calendar", _known("calendar", calendar, known)))
+    elif note.get("when") == ON_HOLIDAYS and not isinstance(calendar, str):
+        # A named calendar without holidays is no error: the note just never shows (an admin editing the
+        # calendar's holidays passes through that state).
+        errors.append((f"{path}.calendar", "a holiday note names the calendar whose holidays it shows on "
+                                           "(one that has holidays)"))
     return errors
 
 

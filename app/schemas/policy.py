@@ -17,10 +17,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from app.policy.actions import ACTION_EVENTS
+from app.policy.actions import ACTION_KINDS as REGISTERED_ACTION_KINDS
 from app.policy.errors import PolicyError
 from app.policy.model import (
     BEST_EFFORT,
-    TARGETS,
     Action,
     CalendarSpec,
     EmailDomainRule,
@@ -36,6 +37,13 @@ from app.policy.model import (
     TierTargets,
 )
 from app.schemas import crossref
+from app.schemas.custom_targets import (
+    CustomTargetSchema,
+    NoteSchema,
+    custom_target,
+    dump_custom_target,
+    dump_note,
+)
 from app.schemas.fields import (
     ID_RE,
     DateField,
@@ -56,9 +64,8 @@ STATUS_CATEGORIES = {
     "in progress": "indeterminate",
     "done": "done",
 }
-ACTION_EVENTS = ("created", "pre_breach", "breach")
-#: Action kinds and the params each requires.
-ACTION_KINDS = {"note": (), "transition": ("name",), "set_field": ("field", "value"), "page": ("url",)}
+#: Action kind → the params it requires (derived from the action registry, `app.policy.actions`).
+ACTION_KINDS = {name: kind.required_params for name, kind in REGISTERED_ACTION_KINDS.items()}
 #: Marshmallow's stock messages, said the way the rest of our messages are.
 _MESSAGES = {
     "Unknown field.": "unknown key",
@@ -319,15 +326,23 @@ class ActionSchema(_Strict):
     on = fields.String(required=True, validate=validate.OneOf(ACTION_EVENTS))
     kind = fields.String(required=True, validate=validate.OneOf(tuple(ACTION_KINDS)))
     params = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
-    targets = fields.List(fields.String(validate=validate.OneOf(TARGETS)), load_default=list)
+    targets = fields.List(fields.String(), load_default=list)  # built-in or custom ids: crossref checks
     severities = fields.List(fields.String(), load_default=list)
     tiers = fields.List(fields.String(), load_default=list)
 
     @validates_schema
     def _params(self, data: dict[str, Any], **_: Any) -> None:
-        missing = [p for p in ACTION_KINDS.get(data.get("kind", ""), ()) if p not in data.get("params", {})]
+        kind = REGISTERED_ACTION_KINDS.get(data.get("kind", ""))
+        if kind is None:
+            return
+        params = data.get("params", {})
+        missing = [p for p in kind.required_params if p not in params]
         if missing:
             raise ValidationError(f"a {data['kind']} action needs params: {', '.join(missing)}", "params")
+        problems = {name: [problem] for name, spec in kind.params.items()
+                    if spec.check is not None and name in params and (problem := spec.check(params[name]))}
+        if problems:
+            raise ValidationError({"params": problems})
 
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> Action:
@@ -365,6 +380,8 @@ class PolicySchema(_Strict):
     phases = KeyedMap(PhaseSchema, key_kind="phase id", load_default=dict)
     pre_breach = fields.Nested(PreBreachSchema, load_default=lambda: PreBreach())
     actions = fields.List(fields.Nested(ActionSchema), load_default=list)
+    custom_targets = KeyedMap(CustomTargetSchema, key_kind="target id", load_default=dict)
+    notes = fields.List(fields.Nested(NoteSchema), load_default=list)
 
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> Policy:
@@ -389,6 +406,8 @@ class PolicySchema(_Strict):
             ),
             pre_breach=data["pre_breach"],
             actions=tuple(data["actions"]),
+            custom_targets=tuple(custom_target(tid, t) for tid, t in data["custom_targets"].items()),
+            notes=tuple(data["notes"]),
         )
 
 
@@ -522,6 +541,10 @@ def dump_policy(policy: Policy) -> dict[str, Any]:
             }
             for a in policy.actions
         ]
+    if policy.custom_targets:
+        doc["custom_targets"] = {t.id: dump_custom_target(t) for t in policy.custom_targets}
+    if policy.notes:
+        doc["notes"] = [dump_note(n) for n in policy.notes]
     return doc
 
 

@@ -49,11 +49,15 @@ class TenantRow(Base):
     product_type: Mapped[str | None] = mapped_column(sa.String(64))
     description: Mapped[str | None] = mapped_column(sa.Text)
     oauth_client_id: Mapped[str | None] = mapped_column(sa.String(255))
-    installation_id: Mapped[str | None] = mapped_column(sa.String(255), index=True)
-    cloud_id: Mapped[str | None] = mapped_column(sa.String(64))
+    #: The installation ARI: Connect's `installed` payload sends it, and it stays the same when the site
+    #: moves to the Forge app (app.connect.key); every Forge Invocation Token names it.
+    installation_id: Mapped[str | None] = mapped_column(sa.String(255), index=True, unique=True)
+    cloud_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     entitlement_id: Mapped[str | None] = mapped_column(sa.String(255))
     entitlement_number: Mapped[str | None] = mapped_column(sa.String(255))
     platform: Mapped[str] = mapped_column(sa.String(16), default="connect")
+    #: The door this site's ticket events are taken from: `connect` until the first Forge product event.
+    event_source: Mapped[str] = mapped_column(sa.String(16), default="connect", server_default="connect")
     state: Mapped[str] = mapped_column(sa.String(16), index=True)
     state_changed_at: Mapped[datetime]
     installed_at: Mapped[datetime]

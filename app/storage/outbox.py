@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
+from app.policy.intent import Intent
 from app.storage.audit import AuditRow
 from app.storage.models import Base
 from app.storage.tickets import AppliedEventRow
@@ -27,16 +28,6 @@ from app.storage.tickets import AppliedEventRow
 PENDING, IN_FLIGHT, SENT, ABANDONED = "pending", "in_flight", "sent", "abandoned"
 #: Most intents a ticket's delivery run looks at (oldest first).
 MAX_BATCH = 50
-
-
-@dataclass(frozen=True)
-class Intent:
-    """One thing to do in Jira for a ticket. `kind`: `fields`, `public_reply`, `internal_note`,
-    `transition`, `set_field`, `page`; `payload` what the door needs; `why` goes to the audit log."""
-
-    kind: str
-    payload: Mapping[str, Any] = field(default_factory=dict, hash=False)
-    why: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)
@@ -108,37 +99,33 @@ class Outbox:
 
     def open_intents(self, tenant_key: str, issue_id: str) -> list[StoredIntent]:
         """The ticket's committed intents not yet sent, oldest first."""
-        applied = sa.exists().where(
-            AppliedEventRow.client_key == OutboxRow.client_key, AppliedEventRow.event_id == OutboxRow.event_id
-        )
-        query = (
-            sa.select(OutboxRow)
-            .where(
-                OutboxRow.client_key == tenant_key,
-                OutboxRow.issue_id == issue_id,
-                OutboxRow.state.in_((PENDING, IN_FLIGHT)),
-                applied,
-            )
-            .order_by(OutboxRow.id)
-            .limit(MAX_BATCH)
-        )
         with self._sessions() as session:
-            return [_to_intent(row) for row in session.scalars(query)]
+            return open_intents_in(session, tenant_key, issue_id)
 
     def mark(
         self, intent_id: int, state: str, *, at: datetime, audit: tuple[str, Mapping[str, Any]] | None = None
     ) -> None:
         """Move an intent to `state` (`in_flight` counts an attempt), with the ticket's audit entry
         (action, detail) in the same transaction when given."""
-        values: dict[str, Any] = {"state": state, "updated_at": at}
-        if state == IN_FLIGHT:
-            values["attempts"] = OutboxRow.attempts + 1
         with self._sessions() as session, session.begin():
             row = session.get(OutboxRow, intent_id) if audit is not None else None
-            session.execute(sa.update(OutboxRow).where(OutboxRow.id == intent_id).values(**values))
+            _mark_in(session, intent_id, state, at)
             if row is not None and audit is not None:
                 session.add(AuditRow(client_key=row.client_key, issue_id=row.issue_id, at=at, action=audit[0],
                                      detail=dict(audit[1])))
+
+    def mark_many(
+        self, marks: Sequence[tuple[StoredIntent, str, tuple[str, Mapping[str, Any]] | None]], *, at: datetime
+    ) -> None:
+        """`mark` for several intents (each with its audit entry or None) in one transaction."""
+        if not marks:
+            return
+        with self._sessions() as session, session.begin():
+            for intent, state, audit in marks:
+                _mark_in(session, intent.id, state, at)
+                if audit is not None:
+                    session.add(AuditRow(client_key=intent.tenant_key, issue_id=intent.issue_id, at=at,
+                                         action=audit[0], detail=dict(audit[1])))
 
     def abandon_open(self, tenant_key: str, issue_id: str, *, at: datetime) -> int:
         """Give up every pending or in-flight intent of a ticket (its job ran out of attempts)."""
@@ -160,6 +147,32 @@ class Outbox:
         )
         with self._sessions() as session:
             return [(k, s) for k, s in session.execute(query)]
+
+
+def open_intents_in(session: Session, tenant_key: str, issue_id: str) -> list[StoredIntent]:
+    """The ticket's committed, unsent intents (oldest first), read in `session`'s transaction."""
+    applied = sa.exists().where(
+        AppliedEventRow.client_key == OutboxRow.client_key, AppliedEventRow.event_id == OutboxRow.event_id
+    )
+    query = (
+        sa.select(OutboxRow)
+        .where(
+            OutboxRow.client_key == tenant_key,
+            OutboxRow.issue_id == issue_id,
+            OutboxRow.state.in_((PENDING, IN_FLIGHT)),
+            applied,
+        )
+        .order_by(OutboxRow.id)
+        .limit(MAX_BATCH)
+    )
+    return [_to_intent(row) for row in session.scalars(query)]
+
+
+def _mark_in(session: Session, intent_id: int, state: str, at: datetime) -> None:
+    values: dict[str, Any] = {"state": state, "updated_at": at}
+    if state == IN_FLIGHT:
+        values["attempts"] = OutboxRow.attempts + 1
+    session.execute(sa.update(OutboxRow).where(OutboxRow.id == intent_id).values(**values))
 
 
 def _to_intent(row: OutboxRow) -> StoredIntent:

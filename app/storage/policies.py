@@ -10,7 +10,6 @@ the on-call webhook) live in `tenant_settings` beside the versions.
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
+from app.policy.field_ids import is_field_id
 from app.schemas.policy import load_policy
 from app.schemas.presets import preset_document
 from app.storage.models import Base
@@ -32,8 +32,6 @@ DEFAULT_PRESET = "communardo"
 MAX_HISTORY = 200
 #: The SLA values Tierwise can write into Jira fields, in the order the settings page lists them.
 BINDING_KEYS = ("first_response_due", "next_update_due", "resolution_due", "tier", "severity")
-#: A Jira field id: a system field (`priority`, `duedate`) or `customfield_<n>`.
-FIELD_ID_RE = re.compile(r"^(customfield_\d{1,12}|[a-z][a-zA-Z]{0,63})$")
 #: Note length kept with a version.
 MAX_NOTE = 500
 
@@ -71,11 +69,14 @@ class TenantSettings:
     oncall_webhook_url: str | None = None
     updated_at: datetime | None = None
     updated_by: str | None = None
+    #: Name → host of the tenant's chat webhooks (`app.storage.chat_webhooks`; the URLs stay encrypted there).
+    chat_webhook_hosts: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     def as_json(self) -> dict[str, Any]:
         return {
             "field_bindings": dict(self.field_bindings),
             "oncall_webhook_url": self.oncall_webhook_url,
+            "chat_webhooks": {name: {"host": host} for name, host in self.chat_webhook_hosts.items()},
             "updated_at": self.updated_at.isoformat() if self.updated_at else None,
             "updated_by": self.updated_by,
         }
@@ -132,7 +133,7 @@ def validate_settings(raw: Mapping[str, Any]) -> TenantSettings:
                 errors.append((path, f"unknown SLA value (one of {', '.join(BINDING_KEYS)})"))
             elif value in (None, ""):
                 continue  # not written to Jira
-            elif not isinstance(value, str) or not FIELD_ID_RE.match(value):
+            elif not is_field_id(value):
                 errors.append((path, f'"{value}" is not a Jira field id'))
             else:
                 bindings[key] = value
@@ -165,6 +166,17 @@ class PolicyStore:
         with self._sessions() as session:
             row = session.scalars(query).first()
             return _to_version(row) if row else None
+
+    def ticket_version(self, tenant_key: str, version_id: int | None, *,
+                       current: PolicyVersion | None = None) -> PolicyVersion:
+        """The version a ticket runs under — the one answer for the worker and the panel: the version it
+        started under; the built-in default for a ticket tracked before any saved version; the
+        tenant's current one (`current`, else read) when its version is gone."""
+        if version_id is None:
+            return current if current is not None and current.id is None else default_version(tenant_key)
+        if current is not None and current.id == version_id:
+            return current
+        return self.get(tenant_key, version_id) or current or self.effective(tenant_key)
 
     def effective(self, tenant_key: str) -> PolicyVersion:
         """The active version, or the built-in default (`DEFAULT_PRESET`, number 0)."""
@@ -242,6 +254,8 @@ class PolicyStore:
                 data.get("oncall_webhook_url"),
                 row.updated_at,
                 row.updated_by,
+                MappingProxyType({str(name): str((entry or {}).get("host", "?"))
+                                  for name, entry in (data.get("chat_webhooks") or {}).items()}),
             )
 
     def save_settings(
@@ -256,7 +270,9 @@ class PolicyStore:
             if row is None:
                 session.add(TenantSettingsRow(client_key=tenant_key, settings=data, updated_at=now, updated_by=by))
             else:
-                row.settings, row.updated_at, row.updated_by = data, now, by
+                kept = (row.settings or {}).get("chat_webhooks")  # set apart (encrypted), not by this form
+                row.settings = {**data, "chat_webhooks": kept} if kept else data
+                row.updated_at, row.updated_by = now, by
         return TenantSettings(checked.field_bindings, checked.oncall_webhook_url, now, by)
 
 

@@ -8,8 +8,7 @@ marked once per tenant, by a primary key, so concurrent or retried jobs cannot b
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
@@ -18,14 +17,13 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from app.policy.sla import TicketHistory
+from app.policy.record import MAX_PHASE_CHANGES, MAX_REPLIES, TargetState, TicketRecord
+from app.policy.timefmt import utc_iso
 from app.storage.db import upsert_for
 from app.storage.models import Base
 
-#: Most reply instants kept per ticket (the newest); the panel shows a handful, the SLA needs the first.
-MAX_REPLIES = 50
-#: Most phase changes kept per ticket (the newest; the first is always kept: it is the opening phase).
-MAX_PHASE_CHANGES = 200
+__all__ = ["MAX_PHASE_CHANGES", "MAX_REPLIES", "ConcurrentUpdate", "EventAlreadyApplied", "TargetState",
+           "TicketRecord", "TicketStore"]
 
 
 class ConcurrentUpdate(Exception):
@@ -34,88 +32,6 @@ class ConcurrentUpdate(Exception):
 
 class EventAlreadyApplied(Exception):
     """The event was applied before (a retried or duplicated job): do nothing."""
-
-
-@dataclass(frozen=True)
-class TargetState:
-    """One SLA target of a ticket: its deadline (None: best effort or not started) and outcome."""
-
-    due: datetime | None = None
-    warned_at: datetime | None = None
-    met_at: datetime | None = None
-    breached_at: datetime | None = None
-
-    @property
-    def state(self) -> str:
-        """`met`, `breached`, `open` (a deadline ahead) or `none` (nothing timed)."""
-        if self.met_at is not None:
-            return "met"
-        if self.breached_at is not None:
-            return "breached"
-        return "open" if self.due is not None else "none"
-
-
-@dataclass(frozen=True)
-class TicketRecord:
-    """A ticket's SLA record. `version` 0 means not stored yet.
-
-    `tier_rule` / `severity_rule` say why (e.g. `organization "Acme" -> premium`). `pauses` are
-    (start, end) with end None while paused; `phase_changes` are (instant, phase); `replies` the
-    instants of customer-facing agent updates; `targets` maps a target id (`first_response`,
-    `next_update`, `resolution`) to its state. `customer_account_ids` are the reporter and request
-    participants seen on the issue's events (comment bodies do not carry them).
-    """
-
-    tenant_key: str
-    issue_id: str
-    issue_key: str
-    created_at: datetime
-    phase: str = "active"
-    policy_version_id: int | None = None
-    tier: str | None = None
-    severity: str | None = None
-    tier_rule: str | None = None
-    severity_rule: str | None = None
-    first_reply_at: datetime | None = None
-    last_update_at: datetime | None = None
-    promised_update_at: datetime | None = None
-    closed_at: datetime | None = None
-    pauses: tuple[tuple[datetime, datetime | None], ...] = ()
-    phase_changes: tuple[tuple[datetime, str], ...] = ()
-    replies: tuple[datetime, ...] = ()
-    targets: Mapping[str, TargetState] = field(default_factory=dict, hash=False)
-    customer_account_ids: tuple[str, ...] = ()
-    last_written_hash: str | None = None
-    version: int = 0
-    updated_at: datetime | None = None
-
-    def history(self) -> TicketHistory:
-        """The engine's view of this record (tier and severity must be set), facts in time order."""
-        assert self.tier is not None and self.severity is not None
-        return TicketHistory(
-            created=self.created_at,
-            tier=self.tier,
-            severity=self.severity,
-            phase_changes=tuple(sorted(self.phase_changes)),
-            replies=tuple(sorted(self.replies)),
-            promised_update=self.promised_update_at,
-        )
-
-    def with_reply(self, at: datetime) -> TicketRecord:
-        """This record with one more customer-facing reply (first reply and last update set)."""
-        replies = tuple(sorted({*self.replies, at}))[-MAX_REPLIES:]
-        first = self.first_reply_at if self.first_reply_at and self.first_reply_at <= at else at
-        last = self.last_update_at if self.last_update_at and self.last_update_at >= at else at
-        return replace(self, replies=replies, first_reply_at=first, last_update_at=last)
-
-    def with_phase(self, at: datetime, phase: str) -> TicketRecord:
-        """This record entering `phase` at `at` (no change when already in it)."""
-        if self.phase_changes and self.phase_changes[-1][1] == phase:
-            return self
-        changes = (*self.phase_changes, (at, phase))
-        if len(changes) > MAX_PHASE_CHANGES:
-            changes = (changes[0], *changes[-(MAX_PHASE_CHANGES - 1):])
-        return replace(self, phase=phase, phase_changes=changes)
 
 
 class TicketRow(Base):
@@ -169,7 +85,7 @@ class TicketStore:
         """The ticket's record, or None when Tierwise has not seen the ticket."""
         with self._sessions() as session:
             row = session.get(TicketRow, (tenant_key, issue_id))
-            return _to_record(row) if row else None
+            return to_record(row) if row else None
 
     def list_open(self, tenant_key: str) -> list[TicketRecord]:
         """The tenant's tickets not closed yet, oldest first."""
@@ -179,7 +95,7 @@ class TicketStore:
             .order_by(TicketRow.created_at, TicketRow.issue_id)
         )
         with self._sessions() as session:
-            return [_to_record(row) for row in session.scalars(query)]
+            return [to_record(row) for row in session.scalars(query)]
 
     def save(
         self,
@@ -195,39 +111,44 @@ class TicketStore:
         neither (`EventAlreadyApplied` when it was applied before). Returns the stored record.
         """
         now = at or datetime.now(UTC)
-        stored = replace(record, version=expected_version + 1, updated_at=now)
-        values = _to_values(stored)
         with self._sessions() as session, session.begin():
-            if event_id is not None and not self._mark(session, record.tenant_key, event_id, now):
+            if event_id is not None and not self.mark_in(session, record.tenant_key, event_id, now):
                 raise EventAlreadyApplied(event_id)
-            if expected_version == 0:
-                try:
-                    with session.begin_nested():
-                        session.execute(sa.insert(TicketRow).values(**values))
-                except IntegrityError as exc:
-                    if session.get(TicketRow, (record.tenant_key, record.issue_id)) is None:
-                        raise  # not a race: e.g. the tenant is not installed (foreign key)
-                    raise ConcurrentUpdate(f"{record.tenant_key}/{record.issue_id} already exists") from exc
-            else:
-                result = session.execute(
-                    sa.update(TicketRow)
-                    .where(
-                        TicketRow.client_key == record.tenant_key,
-                        TicketRow.issue_id == record.issue_id,
-                        TicketRow.version == expected_version,
-                    )
-                    .values(**values)
+            return self.write_in(session, record, expected_version, now)
+
+    @staticmethod
+    def write_in(session: Session, record: TicketRecord, expected_version: int, now: datetime) -> TicketRecord:
+        """Insert (version 0) or update the record in `session`'s transaction, checking the version."""
+        stored = replace(record, version=expected_version + 1, updated_at=now)
+        values = record_values(stored)
+        if expected_version == 0:
+            try:
+                with session.begin_nested():
+                    session.execute(sa.insert(TicketRow).values(**values))
+            except IntegrityError as exc:
+                if session.get(TicketRow, (record.tenant_key, record.issue_id)) is None:
+                    raise  # not a race: e.g. the tenant is not installed (foreign key)
+                raise ConcurrentUpdate(f"{record.tenant_key}/{record.issue_id} already exists") from exc
+        else:
+            result = session.execute(
+                sa.update(TicketRow)
+                .where(
+                    TicketRow.client_key == record.tenant_key,
+                    TicketRow.issue_id == record.issue_id,
+                    TicketRow.version == expected_version,
                 )
-                if _rowcount(result) != 1:
-                    raise ConcurrentUpdate(
-                        f"{record.tenant_key}/{record.issue_id} is no longer at version {expected_version}"
-                    )
+                .values(**values)
+            )
+            if _rowcount(result) != 1:
+                raise ConcurrentUpdate(
+                    f"{record.tenant_key}/{record.issue_id} is no longer at version {expected_version}"
+                )
         return stored
 
     def mark_event_applied(self, tenant_key: str, event_id: str, *, at: datetime | None = None) -> bool:
         """Mark the event applied; False when it was already (safe under concurrent workers)."""
         with self._sessions() as session, session.begin():
-            return self._mark(session, tenant_key, event_id, at or datetime.now(UTC))
+            return self.mark_in(session, tenant_key, event_id, at or datetime.now(UTC))
 
     def is_event_applied(self, tenant_key: str, event_id: str) -> bool:
         with self._sessions() as session:
@@ -240,7 +161,7 @@ class TicketStore:
             return _rowcount(result)
 
     @staticmethod
-    def _mark(session: Session, tenant_key: str, event_id: str, at: datetime) -> bool:
+    def mark_in(session: Session, tenant_key: str, event_id: str, at: datetime) -> bool:
         insert = upsert_for(session)
         result = session.execute(
             insert(AppliedEventRow)
@@ -260,10 +181,6 @@ def _rowcount(result: Any) -> int:
 # --- row <-> record -------------------------------------------------------------------------------
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.astimezone(UTC).isoformat()
-
-
 def _dt(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text).astimezone(UTC)
 
@@ -272,7 +189,8 @@ def _req_dt(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
 
 
-def _to_values(record: TicketRecord) -> dict[str, Any]:
+def record_values(record: TicketRecord) -> dict[str, Any]:
+    """The row values of a record."""
     return {
         "client_key": record.tenant_key,
         "issue_id": record.issue_id,
@@ -288,15 +206,15 @@ def _to_values(record: TicketRecord) -> dict[str, Any]:
         "promised_update_at": record.promised_update_at,
         "closed_at": record.closed_at,
         "phase": record.phase,
-        "pauses": [[_iso(start), _iso(end)] for start, end in record.pauses],
-        "phase_changes": [[_iso(at), phase] for at, phase in record.phase_changes],
-        "replies": [_iso(at) for at in record.replies[-MAX_REPLIES:]],
+        "pauses": [[utc_iso(start), utc_iso(end)] for start, end in record.pauses],
+        "phase_changes": [[utc_iso(at), phase] for at, phase in record.phase_changes],
+        "replies": [utc_iso(at) for at in record.replies[-MAX_REPLIES:]],
         "targets": {
             name: {
-                "due": _iso(t.due),
-                "warned_at": _iso(t.warned_at),
-                "met_at": _iso(t.met_at),
-                "breached_at": _iso(t.breached_at),
+                "due": utc_iso(t.due),
+                "warned_at": utc_iso(t.warned_at),
+                "met_at": utc_iso(t.met_at),
+                "breached_at": utc_iso(t.breached_at),
             }
             for name, t in record.targets.items()
         },
@@ -307,7 +225,8 @@ def _to_values(record: TicketRecord) -> dict[str, Any]:
     }
 
 
-def _to_record(row: TicketRow) -> TicketRecord:
+def to_record(row: TicketRow) -> TicketRecord:
+    """The record of a row."""
     return TicketRecord(
         tenant_key=row.client_key,
         issue_id=row.issue_id,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 import zoneinfo
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -19,10 +18,13 @@ from typing import Any, ParamSpec, TypeVar
 from flask import Blueprint, Response, g, jsonify, url_for
 from flask.typing import ResponseReturnValue
 
+from app.keys import REAPPLY_JOB, reapply_key
 from app.policy.errors import PolicyError
+from app.policy.field_ids import is_field_id
 from app.schemas.holidays_source import available_holiday_regions
 from app.schemas.policy import PolicyDocumentError, load_policy, parse_document_text
 from app.schemas.presets import list_presets, preset_document
+from app.storage.chat_webhooks import ChatWebhooks
 from app.storage.policies import BINDING_KEYS, PolicyStore, PolicyVersion, SettingsError
 from app.web.auth import json_body, require_connect_jwt, require_context_jwt
 from app.web.docdiff import diff_documents
@@ -33,12 +35,6 @@ from app.web.services import services, site_directory
 P = ParamSpec("P")
 R = TypeVar("R")
 
-#: The job that re-evaluates a tenant's open tickets under a version (written by the jobs area).
-REAPPLY_JOB = "jobs.sla.reapply_policy"
-#: Redis key of a re-apply's progress, `{done, total}` (a hash, or a JSON string).
-REAPPLY_PROGRESS_KEY = "tw:reapply:{tenant}:{version}"
-#: What a Jira field id looks like (`priority`, `customfield_10050`).
-FIELD_ID = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 #: Largest imported file (characters).
 MAX_IMPORT_CHARS = 512 * 1024
 
@@ -162,7 +158,7 @@ def field_options(field_id: str) -> ResponseReturnValue:
     """The values a Jira select field offers (empty for other fields; a message when Jira cannot answer)."""
     from app.site_directory import SiteDirectoryError
 
-    if not FIELD_ID.fullmatch(field_id):
+    if not is_field_id(field_id):
         return refuse(404, "unknown_field", f"{field_id!r} is not a Jira field id")
     try:
         options = site_directory().field_options(g.tenant, field_id)
@@ -317,7 +313,7 @@ def reapply(version_id: int) -> ResponseReturnValue:
     if _version_or_404(version_id) is None:
         return refuse(404, "unknown_version", f"no policy version {version_id}")
     svc = services()
-    key = REAPPLY_PROGRESS_KEY.format(tenant=g.tenant.client_key, version=version_id)
+    key = reapply_key(g.tenant.client_key, version_id)
     svc.redis.delete(key)
     job = svc.queue.enqueue(REAPPLY_JOB, g.tenant.client_key, version_id, job_timeout=3600)
     return jsonify(job_id=job.id, progress_key=key), 202
@@ -331,7 +327,7 @@ def reapply_progress(version_id: int) -> ResponseReturnValue:
 
 def read_progress(redis: Any, tenant_key: str, version_id: int) -> dict[str, int | None]:
     """A re-apply's progress from Redis, written as a hash or as a JSON string."""
-    key = REAPPLY_PROGRESS_KEY.format(tenant=tenant_key, version=version_id)
+    key = reapply_key(tenant_key, version_id)
     kind = redis.type(key)
     kind = kind.decode() if isinstance(kind, bytes) else kind
     raw: Mapping[Any, Any] = {}
@@ -370,3 +366,27 @@ def put_settings() -> ResponseReturnValue:
         return refuse(422, "invalid_settings", str(exc),
                       errors=[{"path": p, "message": m} for p, m in exc.errors])
     return jsonify(settings=saved.as_json())
+
+
+def _chat_webhooks() -> ChatWebhooks:
+    svc = services()
+    return ChatWebhooks(svc.session_factory, svc.secrets)
+
+
+@_admin_api("/api/admin/chat-webhooks/<name>", methods=["PUT"])
+def put_chat_webhook(name: str) -> ResponseReturnValue:
+    """Store chat webhook `name` (`{"url": …}`, kept encrypted); the answer shows its host only."""
+    url = json_body().get("url")
+    try:
+        host = _chat_webhooks().set(g.tenant.client_key, name, url if isinstance(url, str) else "", by=g.user)
+    except SettingsError as exc:
+        return refuse(422, "invalid_chat_webhook", str(exc),
+                      errors=[{"path": p, "message": m} for p, m in exc.errors])
+    return jsonify(name=name, host=host)
+
+
+@_admin_api("/api/admin/chat-webhooks/<name>", methods=["DELETE"])
+def delete_chat_webhook(name: str) -> ResponseReturnValue:
+    """Forget chat webhook `name` (a policy action naming it is then audited as `chat_missing`)."""
+    _chat_webhooks().remove(g.tenant.client_key, name, by=g.user)
+    return "", 204

@@ -25,7 +25,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from app.forge.errors import ForgeAuthError, ForgeError
-from app.forge.events import delivery_id, event_payload, to_connect_webhook
+from app.forge.events import delivery_id, event_payload, retry_count, to_connect_webhook
 from app.forge.fit import ForgeContext, JwksCache, bearer_token, normalize_app_id, verify_fit
 from app.forge.installations import (
     ForgeInstallation,
@@ -46,6 +46,8 @@ bp = Blueprint("forge", __name__, url_prefix="/forge")
 _EXTENSION_KEY = "tierwise.forge"
 #: Header carrying the app system token (present when the endpoint has auth.appSystemToken).
 SYSTEM_TOKEN_HEADER = "x-forge-oauth-system"
+#: Route argument naming an issue (`/api/panel/<issue_id>`): must be the FIT's `context.extension` issue.
+ISSUE_ARGUMENT = "issue_id"
 
 #: (tenant key, delivery id, Connect-shaped event) → True if queued, False if a duplicate.
 #: Production: `lambda t, d, e: ingest_event(redis, queue_name, t, d, e)` (app.queueing.ingest).
@@ -158,13 +160,12 @@ def _authenticate(svc: ForgeServices) -> ForgeContext:
     return verify_fit(token, app_id=svc.app_id, keys=svc.keys)
 
 
-def _remember_token(svc: ForgeServices, context: ForgeContext) -> None:
+def _remember_token(svc: ForgeServices, context: ForgeContext, key: str) -> None:
     """Keep the invocation's system token for later jobs; a storage hiccup must not lose the event.
 
-    When it ends a time without a fresh token, the jobs that were retrying for want of one run now
-    instead of at their next scheduled attempt.
+    When it ends a time without a fresh token, the jobs of tenant `key` that were retrying for want of
+    one run now instead of at their next scheduled attempt.
     """
-    key = client_key_for(context.installation_id)
     try:
         kept = keep_invocation_token(svc.tokens, context, request.headers.get(SYSTEM_TOKEN_HEADER), now=svc.clock())
     except Exception:  # noqa: BLE001 - logged; the next invocation brings another token
@@ -197,18 +198,29 @@ def run_waiting_jobs_now(redis: Any, queue_name: str, tenant_key: str, *, now: d
     return len(waiting)
 
 
-def _known_tenant(svc: ForgeServices, context: ForgeContext) -> str:
-    key = client_key_for(context.installation_id)
-    if not svc.tenants.is_installed(key):
+def _known_tenant(svc: ForgeServices, context: ForgeContext, *, record: bool = False) -> str:
+    """The tenant of the calling installation (one per site, whichever door installed it).
+
+    An installation Tierwise never recorded is refused (401) unless `record` (the hourly trigger heals a
+    missed installed event); a site's Connect tenant from before installation ids were stored is tied to
+    the installation at its first call, so its events come from Forge from then on.
+    """
+    key = svc.tenants.find_forge_tenant(context.installation_id, None, None)
+    if key is not None:
+        return key
+    untied = svc.tenants.find_forge_tenant(context.installation_id, context.cloud_id, context.site_url)
+    if untied is None and not record:
         raise ForgeAuthError("unknown_installation", "this Forge installation is not installed in Tierwise")
+    key = _record_installation(svc, context, None)
+    log.info("forge installation recorded from a %s call for %s", "scheduled" if record else "first", key)
     return key
 
 
 def _record_installation(svc: ForgeServices, context: ForgeContext, installer: str | None) -> str:
-    key = client_key_for(context.installation_id)
-    svc.tenants.upsert_forge_installation(
+    """Record the installation on its site's tenant (created only for a site Tierwise never saw)."""
+    return svc.tenants.upsert_forge_installation(
         ForgeInstallation(
-            client_key=key,
+            client_key=client_key_for(context.installation_id),
             installation_id=context.installation_id,
             api_base_url=context.api_base_url,
             cloud_id=context.cloud_id or cloud_id_from_api_base_url(context.api_base_url),
@@ -217,7 +229,6 @@ def _record_installation(svc: ForgeServices, context: ForgeContext, installer: s
             installer_account_id=installer,
         )
     )
-    return key
 
 
 @bp.post("/lifecycle/installed")
@@ -229,7 +240,7 @@ def installed() -> ResponseReturnValue:
     payload = body.get("payload") if isinstance(body, dict) and isinstance(body.get("payload"), dict) else body
     installer = payload.get("installerAccountId") if isinstance(payload, dict) else None
     key = _record_installation(svc, context, installer if isinstance(installer, str) and installer else None)
-    _remember_token(svc, context)
+    _remember_token(svc, context, key)
     log.info("forge installation recorded for %s", key)
     return "", 204
 
@@ -243,11 +254,8 @@ def refresh() -> ResponseReturnValue:
     """
     svc = _services()
     context = _authenticate(svc)
-    key = client_key_for(context.installation_id)
-    if not svc.tenants.is_installed(key):
-        _record_installation(svc, context, None)
-        log.info("forge installation recorded from a scheduled call for %s", key)
-    _remember_token(svc, context)
+    key = _known_tenant(svc, context, record=True)
+    _remember_token(svc, context, key)
     return "", 204
 
 
@@ -257,8 +265,12 @@ def events() -> ResponseReturnValue:
     svc = _services()
     context = _authenticate(svc)
     key = _known_tenant(svc, context)
-    _remember_token(svc, context)
-    event = event_payload(request.get_json(silent=True))
+    _remember_token(svc, context, key)
+    body = request.get_json(silent=True)
+    event = event_payload(body)
+    retries = retry_count(body)
+    if retries:
+        log.info("Forge retry %d of an event for %s (queued once, whatever the attempt)", retries, key)
     mapped = to_connect_webhook(event, received_at=svc.clock())
     if mapped is None:
         return "", 204
@@ -276,18 +288,27 @@ def events() -> ResponseReturnValue:
 def api_proxy(path: str) -> ResponseReturnValue:
     """The UI resolvers' entry (`invokeRemote` from the admin page and issue panel).
 
-    `/forge/api/<path>` answers exactly what the Connect pages get from `/api/<path>`: the same
-    view runs, with the tenant and user taken from the verified FIT (`principal`) instead of a
-    Connect context token; admin routes keep their site-directory admin check. Only routes guarded
+    `invokeRemote({path})` appends `path` to the remote's baseUrl (Atlassian, "invokeRemote": an
+    endpoint's `route` is for triggers), so the pages call `/forge/api/<the Connect API path>`.
+    It answers exactly what the Connect pages get from `/api/<path>`: the same view runs, with the
+    tenant and user taken from the verified FIT (`principal`, required) instead of a Connect context
+    token; admin routes keep their site-directory admin check; a route naming an issue answers only
+    for the issue of the FIT's `context.extension` (404 otherwise, without data). Only routes guarded
     by `require_context_jwt` (the page APIs) are reachable this way; anything else is 404.
     """
     svc = _services()
     context = _authenticate(svc)
+    if context.account_id is None:
+        raise ForgeAuthError("missing_principal", "a UI call must name its user (principal)")
     key = _known_tenant(svc, context)
-    _remember_token(svc, context)
+    _remember_token(svc, context, key)
     view, args = _page_api_view(path)
     if view is None:
         return jsonify({"error": "not_found", "message": f"/forge/api/{path} is not a page API"}), 404
+    issue = args.get(ISSUE_ARGUMENT)
+    if issue is not None and issue not in context.extension_issue:
+        # The panel is shown on one issue: its token opens that issue's data and no other's.
+        return jsonify({"error": "not_found", "message": "no such issue in this view"}), 404
     tenant = active_tenant(key)
     if tenant is None:
         raise ForgeAuthError("unknown_installation", "this Forge installation is not installed in Tierwise")

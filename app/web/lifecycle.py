@@ -41,6 +41,9 @@ class LifecycleSchema(Schema):
     entitlement_id = fields.String(data_key="entitlementId", load_default=None, allow_none=True)
     entitlement_number = fields.String(data_key="entitlementNumber", load_default=None, allow_none=True)
     event_type = fields.String(data_key="eventType", load_default=None, allow_none=True)
+    #: The installation ARI; the same installation the Forge app's invocations name after the upgrade.
+    installation_id = fields.String(data_key="installationId", load_default=None, allow_none=True)
+    cloud_id = fields.String(data_key="cloudId", load_default=None, allow_none=True)
 
 
 class InstalledSchema(LifecycleSchema):
@@ -68,6 +71,8 @@ def installed() -> ResponseReturnValue:
         oauth_client_id=body["oauth_client_id"],
         entitlement_id=body["entitlement_id"],
         entitlement_number=body["entitlement_number"],
+        installation_id=body["installation_id"] or None,
+        cloud_id=body["cloud_id"] or None,
         at=_issued_at(g.connect_claims),
     )
     log.info("tenant installed: %s", body["client_key"])

@@ -8,10 +8,6 @@ states are live even between webhook events. Three indexed reads: the record, it
 
 from __future__ import annotations
 
-import hashlib
-import json
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -22,10 +18,11 @@ from flask.typing import ResponseReturnValue
 from app.policy.errors import PolicyError
 from app.policy.model import CALENDAR_24X7, TARGETS, Policy
 from app.policy.sla import SlaState, TargetState, evaluate
+from app.policy.timefmt import utc_iso as _iso
+from app.schemas.compiled import compiled_policy
 from app.schemas.fields import dump_hours
-from app.schemas.policy import load_policy
 from app.storage.audit import AuditEntry, AuditLog
-from app.storage.policies import PolicyStore, PolicyVersion, default_version
+from app.storage.policies import PolicyStore, PolicyVersion
 from app.storage.tickets import TicketRecord, TicketStore
 from app.web.auth import require_connect_jwt, require_context_jwt
 from app.web.pages import refuse, render_page
@@ -37,31 +34,14 @@ PANEL_AUDIT_ENTRIES = 5
 UPCOMING_HOLIDAYS = 3
 #: Days ahead searched for those holidays.
 HOLIDAY_HORIZON_DAYS = 90
-#: Compiled policies kept (by document hash; versions are immutable, so entries never go stale).
-POLICY_CACHE_SIZE = 64
 #: Labels of the targets, for people.
 TARGET_LABELS = {"first_response": "First response", "next_update": "Next update", "resolution": "Resolution"}
 
 bp = Blueprint("panel", __name__)
 
-_policies: OrderedDict[str, Policy] = OrderedDict()
-_policies_lock = threading.Lock()
-
-
 def policy_for(document: Mapping[str, Any]) -> Policy:
-    """The compiled policy of a stored document (LRU-cached by content)."""
-    digest = hashlib.sha256(json.dumps(document, sort_keys=True, default=dict).encode()).hexdigest()
-    with _policies_lock:
-        hit = _policies.get(digest)
-        if hit is not None:
-            _policies.move_to_end(digest)
-            return hit
-    policy = load_policy(document)
-    with _policies_lock:
-        _policies[digest] = policy
-        while len(_policies) > POLICY_CACHE_SIZE:
-            _policies.popitem(last=False)
-    return policy
+    """The compiled policy of a stored document (the process's one compiled-policy cache)."""
+    return compiled_policy(document)
 
 
 @bp.get("/panel")
@@ -99,16 +79,7 @@ def panel_data(issue_id: str) -> ResponseReturnValue:
 
 
 def _version_of(session_factory: Any, record: TicketRecord) -> PolicyVersion:
-    store = PolicyStore(session_factory)
-    if record.policy_version_id is not None:
-        found = store.get(record.tenant_key, record.policy_version_id)
-        if found is not None:
-            return found
-    return default_version(record.tenant_key)
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
+    return PolicyStore(session_factory).ticket_version(record.tenant_key, record.policy_version_id)
 
 
 def _target_json(t: TargetState) -> dict[str, Any]:

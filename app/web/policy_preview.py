@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from app.policy.calendar import compile_calendars
 from app.policy.model import ACTIVE, CALENDAR_24X7, Policy
 from app.policy.sla import deadlines
+from app.policy.timefmt import utc_iso as _iso
 
 #: Days the calendar strip shows.
 STRIP_DAYS = 21
 
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
 
 
 def preview_rows(policy: Policy, at: datetime) -> list[dict[str, Any]]:

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,7 +23,10 @@ from flask.typing import ResponseReturnValue
 from app.connect.errors import BadSignature
 from app.connect.qsh import JWT_PARAM, relative_path
 from app.connect.tokens import extract_token, verify_request_token
+from app.keys import app_account_key
+from app.policy.events import body_actor, is_app_echo
 from app.queueing.ingest import ingest_event
+from app.ttl_cache import TtlCache
 from app.web.errors import BadBody, error_body
 from app.web.services import services
 
@@ -43,32 +44,8 @@ APP_ACCOUNT_UNKNOWN_TTL_SECONDS = 5.0
 DELIVERY_HEADER = "X-Atlassian-Webhook-Identifier"
 
 
-class _TtlCache:
-    """A tiny thread-safe cache of values with an expiry (monotonic clock)."""
-
-    def __init__(self, ttl: float) -> None:
-        self.ttl = ttl
-        self._items: dict[str, tuple[float, Any]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> tuple[bool, Any]:
-        with self._lock:
-            hit = self._items.get(key)
-        if hit is None or hit[0] < time.monotonic():
-            return False, None
-        return True, hit[1]
-
-    def put(self, key: str, value: Any, ttl: float | None = None) -> None:
-        with self._lock:
-            self._items[key] = (time.monotonic() + (self.ttl if ttl is None else ttl), value)
-
-    def forget(self, key: str) -> None:
-        with self._lock:
-            self._items.pop(key, None)
-
-
-_tenants = _TtlCache(SECRET_TTL_SECONDS)
-_app_accounts = _TtlCache(APP_ACCOUNT_TTL_SECONDS)
+_tenants = TtlCache(SECRET_TTL_SECONDS)
+_app_accounts = TtlCache(APP_ACCOUNT_TTL_SECONDS)
 
 
 def _cached_tenant(client_key: str) -> Any:
@@ -107,31 +84,23 @@ def _verify() -> Any:
 def _app_account(redis_client: redis.Redis, tenant_key: str) -> str | None:
     found, account = _app_accounts.get(tenant_key)
     if not found:
-        raw = redis_client.get(f"tw:app-account:{tenant_key}")  # written by the worker (jobs.context)
+        raw = redis_client.get(app_account_key(tenant_key))  # written by the worker (jobs.context)
         account = raw.decode() if isinstance(raw, bytes) else raw
         _app_accounts.put(tenant_key, account, None if account else APP_ACCOUNT_UNKNOWN_TTL_SECONDS)
     return account if isinstance(account, str) else None
 
 
-def _actor(event: dict[str, Any]) -> tuple[Any, Any]:
-    person = event.get("comment", {}).get("author") if isinstance(event.get("comment"), dict) else event.get("user")
-    if not isinstance(person, dict):
-        return None, None
-    return person.get("accountId"), person.get("accountType")
-
-
 def own_echo(redis_client: redis.Redis, tenant_key: str, event: dict[str, Any]) -> bool:
     """True when the app's own user caused the event (our PUTs and comments fire webhooks too)."""
-    account, account_type = _actor(event)
-    if account_type != "app" or not account:
-        return False  # people and unknown actors: the common case costs nothing here
-    return account == _app_account(redis_client, tenant_key)
+    return is_app_echo(body_actor(event), lambda: _app_account(redis_client, tenant_key))
 
 
 @bp.post("/webhooks/jira")
 def jira_webhook() -> ResponseReturnValue:
     """Take one Jira webhook: verify, dedupe, enqueue, 204."""
     tenant = _verify()
+    if not tenant.takes_connect_events:  # the site moved to Forge: its events come through /forge/events
+        return "", 204
     raw = request.get_data(cache=False)
     try:
         event = json.loads(raw)

@@ -24,12 +24,27 @@ from app.storage.tickets import TicketRecord, TicketStore
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 AP_STANDIN = REPO_ROOT / "static" / "test-support" / "ap-standin.js"
+#: The stand-in for the script Forge's hosting puts in a Custom UI page (`window.__bridge`).
+FORGE_BRIDGE_HOST = REPO_ROOT / "static" / "test-support" / "forge-bridge-host.js"
+#: The Forge app: its manifest, and its Custom UI resources as `.ci/build-ui` writes them.
+FORGE_MANIFEST = REPO_ROOT / "forge" / "manifest.yml"
+FORGE_RESOURCES = REPO_ROOT / "forge" / "static"
+#: Where the browser tests serve the Custom UI resources (Forge serves them from its CDN, not the remote).
+FORGE_RESOURCES_URL = "https://tierwise-resources.forge.test/"
+#: A content security policy as strict as Custom UI's default: the page's own scripts and styles only
+#: (no inline script or style, no eval), and no network but its own origin.
+FORGE_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'"
+FORGE_APP_ID = "ari:cloud:ecosystem::app/5b6c7d8e-9f00-4a1b-8c2d-3e4f5a6b7c8d"
 ALL_JS = "https://connect-cdn.atl-paas.net/all.js"
 CHROMIUM = "/usr/bin/chromium"
 #: Seconds the app may take to start and migrate.
 START_TIMEOUT_S = 30
-#: The viewer's time zone in the browser (deadlines are shown in it, not in UTC or the desk's zone).
+#: The viewer's time zone in their Jira profile (deadlines are shown in it, not in UTC or the desk's zone).
 VIEWER_TIME_ZONE = "Europe/Berlin"
+#: The viewer's locale in their Jira profile (Connect's `AP.user.getLocale()` form).
+VIEWER_LOCALE = "en_US"
+#: The browser's own time zone: a different one, so a page that used the browser's guess would show it.
+BROWSER_TIME_ZONE = "America/New_York"
 #: Lifetime of the tokens the tests hand the pages (long enough for the slowest test).
 TOKEN_TTL_S = 600
 
@@ -49,6 +64,7 @@ class Site:
     client_key: str
     shared_secret: str
     services: Services
+    forge_jira: Any  # the second stand-in site, where the Forge app is installed
 
     def page_token(self, path: str, query: str = "", user: str | None = None) -> str:
         """A page-load token as Jira puts in an iframe's URL (qsh bound to this GET)."""
@@ -61,6 +77,17 @@ class Site:
                           qsh=CONTEXT_QSH, subject=user, ttl=TOKEN_TTL_S)
 
 
+@dataclass
+class ForgeSite:
+    """The Forge app installed on the second stand-in site; its remote is the same Tierwise server."""
+
+    app_url: str
+    jira: Any
+    inst: Any  # standin.forge.ForgeInstallation
+    client_key: str  # the tenant the installation resolved to
+    services: Services
+
+
 def publish_screenshot(source: Path, name: str) -> None:
     """Copy a screenshot to `docs/screenshots/` for the README, only when asked to
     (`TIERWISE_UPDATE_SCREENSHOTS=1`): a plain test run must not change tracked files."""
@@ -68,7 +95,7 @@ def publish_screenshot(source: Path, name: str) -> None:
         shutil.copy(source, REPO_ROOT / "docs" / "screenshots" / name)
 
 
-def seed_ticket(site: Site, issue_id: str, created_ago: timedelta, **changes: Any) -> TicketRecord:
+def seed_ticket(site: Site | ForgeSite, issue_id: str, created_ago: timedelta, **changes: Any) -> TicketRecord:
     """A ticket under the Confluence Health Check policy (24x7 Sev-1 targets: independent of the hour)."""
     store = PolicyStore(site.services.session_factory)
     doc = preset_document("confluence-health-check")
@@ -130,3 +157,16 @@ def low_contrast_text(page: Any) -> list[str]:
     found = page.evaluate(TEXT_CONTRAST_JS)
     assert found, "no text found on the page"
     return [f"{t['tag']}.{t['cls']} {t['text']!r}: {t['ratio']:.2f}" for t in found if t["ratio"] < MIN_TEXT_CONTRAST]
+
+
+#: Relative luminance under which a background counts as dark (the dark surface token #1D2125 is ≈ 0.015).
+DARK_LUMINANCE = 0.05
+
+
+def background_luminance(page: Any) -> float:
+    found = page.evaluate("""() => {
+      const m = getComputedStyle(document.body).backgroundColor.match(/\\d+(\\.\\d+)?/g).map(Number);
+      const lin = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+      return 0.2126 * lin(m[0]) + 0.7152 * lin(m[1]) + 0.0722 * lin(m[2]);
+    }""")
+    return float(found)

@@ -8,7 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_kit import MIN_TEXT_CONTRAST, Site, low_contrast_text, publish_screenshot, seed_ticket
+from browser_kit import (
+    DARK_LUMINANCE,
+    MIN_TEXT_CONTRAST,
+    Site,
+    background_luminance,
+    low_contrast_text,
+    publish_screenshot,
+    seed_ticket,
+)
 from playwright.sync_api import expect
 
 from standin import ADMIN, AGENT
@@ -17,19 +25,6 @@ pytestmark = pytest.mark.browser
 
 #: How a page is asked to be dark: Jira's theme through AP (browser light), or the browser's preference.
 DARK_WAYS: dict[str, dict[str, Any]] = {"jira-theme": {"color_mode": "dark"}, "browser-prefers-dark": {"dark": True}}
-#: Relative luminance under which a background counts as dark (the dark surface #22272B is ≈ 0.02).
-DARK_LUMINANCE = 0.05
-
-
-def background_luminance(page: Any) -> float:
-    found = page.evaluate("""() => {
-      const m = getComputedStyle(document.body).backgroundColor.match(/\\d+(\\.\\d+)?/g).map(Number);
-      const lin = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
-      return 0.2126 * lin(m[0]) + 0.7152 * lin(m[1]) + 0.0722 * lin(m[2]);
-    }""")
-    return float(found)
-
-
 @pytest.mark.parametrize("way", DARK_WAYS)
 def test_the_admin_page_is_dark_and_readable(open_page: Any, artifacts: Path, way: str) -> None:
     page = open_page("/admin", user=ADMIN.account_id, **DARK_WAYS[way])

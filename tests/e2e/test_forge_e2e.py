@@ -5,12 +5,16 @@ The same stack as the Connect scenarios (`tests/e2e/conftest.py`: the app under 
 Forge platform (`standin/forge.py`): the app is installed from `forge/manifest.yml`, Forge
 Invocation Tokens are signed by the stand-in's key and checked against its JWKS (`FORGE_JWKS_URL`),
 ticket events arrive at `/forge/events`, and every Jira call goes out with
-`Authorization: Bearer <app system token>`. Where the Connect scenarios do not depend on the
-platform they are run as they are (`test_pipeline_e2e`); the others are mirrored here.
+`Authorization: Bearer <app system token>` at the `apiBaseUrl` the FITs name (`/ex/jira/<cloudId>`).
+Forge events carry the reduced issue of Atlassian's Jira events reference, so tier and severity come from
+custom fields only the worker's REST re-read sees. Where the Connect scenarios do not depend on the
+platform they are run as they are (`test_pipeline_e2e`); the others are mirrored here. The migration
+scenario installs through Connect first and then upgrades the same installation to the Forge app.
 """
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import os
 import sys
@@ -87,6 +91,30 @@ class ForgeStack(e2e.Stack):  # type: ignore[name-defined,misc]
     def scheduled_retries(self) -> int:
         return int(self.services.redis.zcard(f"rq:scheduled:{self.env['TIERWISE_QUEUE']}"))
 
+    def install_connect(self, policy: dict[str, Any]) -> None:
+        """Install through Connect, as a site did before the Forge app existed."""
+        e2e.Stack.install(self, policy)
+
+    def upgrade_to_forge(self) -> None:
+        """Install the Forge app whose app.connect.key is the Connect app's key: the upgrade in place."""
+        self.installation = self.jira.forge.install(self.env["APP_BASE_URL"], MANIFEST, app_id=APP_ID)
+
+
+#: Severity from the "Severity" select, tier from the "Plan" select: neither is in a Forge event's issue.
+SEVERITY_FIELD, PLAN_FIELD = "customfield_10104", "customfield_10050"
+
+
+def custom_field_policy() -> dict[str, Any]:
+    """short_policy with tier and severity mapped from custom fields, and a premium tier (Sev-1 resolution 4 h)."""
+    doc = short_policy(first_response="30m", cadence="60m")
+    doc["mapping"]["rules"] = [{"field": SEVERITY_FIELD, "sets": "severity"},
+                               {"field": PLAN_FIELD, "sets": "tier", "values": {"premium": "premium"}}]
+    premium = copy.deepcopy(doc["tiers"]["standard"])
+    premium["name"] = "Premium"
+    premium["sev1"]["resolution"] = "4h on 24x7"
+    doc["tiers"]["premium"] = premium
+    return doc
+
 
 def connect_bindings() -> dict[str, str]:
     from pipeline_kit import STANDIN_BINDINGS
@@ -129,31 +157,39 @@ def _forge_calls(stack: ForgeStack, since: int = 0) -> list[Any]:
 
 def test_forge_ticket_lifecycle_fields_eta_and_duplicates(forge_stack: ForgeStack) -> None:
     stack = forge_stack
-    stack.install(short_policy(first_response="30m", cadence="60m"))
+    stack.install(custom_field_policy())
     assert stack.services.tenants.get(stack.client_key).platform == "forge"
     stack.start_worker()
 
-    # A Sev-1 arrives as avi:jira:created:issue: one PUT (fields + property) and the ETA comment, with the system token.
+    # A Sev-1 premium ticket arrives as avi:jira:created:issue with the reduced issue: one GET for the fields
+    # the policy maps from, one PUT (fields + property) and the ETA comment, with the system token.
     n = len(stack.jira.requests)
-    issue = stack.jira.create_issue("Checkout down", fields={"priority": {"name": "Highest"}})
+    issue = stack.jira.create_issue("Checkout down", fields={"Severity": {"value": "Sev-1"},
+                                                              "Plan": {"value": "Premium"}})
     key = issue["key"]
     stack.wait_settled(issue)
+    created = next(d for d in stack.jira.deliveries if d.event == "avi:jira:created:issue")
+    assert not {SEVERITY_FIELD, PLAN_FIELD, "priority"} & set(created.body["payload"]["issue"]["fields"])
     calls = _forge_calls(stack, n)
-    assert [c.method for c in calls] == ["PUT", "POST"], calls
-    assert calls[0].query.get("notifyUsers") == ["false"]
-    assert {p["key"] for p in calls[0].body["properties"]} == {"tierwise.sla"}
-    assert calls[1].path == f"/rest/servicedeskapi/request/{key}/comment"
+    assert [c.method for c in calls] == ["GET", "PUT", "POST"], calls
+    fields_read = calls[0].query["fields"][0].split(",")
+    assert calls[0].path == f"/rest/api/3/issue/{key}" and {SEVERITY_FIELD, PLAN_FIELD} <= set(fields_read)
+    assert "*navigable" not in fields_read and "*all" not in fields_read
+    assert calls[1].query.get("notifyUsers") == ["false"]
+    assert {p["key"] for p in calls[1].body["properties"]} == {"tierwise.sla"}
+    assert calls[2].path == f"/rest/servicedeskapi/request/{key}/comment"
     seen = stack.jira.issue(key)
     prop = seen["properties"]["tierwise.sla"]
-    assert prop["severity"] == "sev1" and prop["phase"] == "active"
+    assert (prop["tier"], prop["severity"], prop["phase"]) == ("premium", "sev1", "active")
+    record = stack.record(issue)
+    assert record.targets["resolution"].due - record.created_at == timedelta(hours=4)  # the premium target
     assert seen["fields"]["customfield_10100"] and seen["fields"]["customfield_10102"]
     texts = connect._comment_texts(stack, key)
     assert len(texts) == 1 and "Next update by" in texts[0]
-    # The app's own writes come back as selfGenerated Forge events and change nothing.
-    assert any(d.body.get("selfGenerated") for d in stack.jira.deliveries)
+    # The app's own writes are not sent back (the trigger's filter.ignoreSelf).
+    assert not any(d.body["payload"].get("selfGenerated") for d in stack.jira.deliveries)
 
     # The same Forge event delivered three times: one effect.
-    created = next(d for d in stack.jira.deliveries if d.event == "avi:jira:created:issue")
     n = len(stack.jira.requests)
     stack.jira.redeliver(created)
     stack.jira.redeliver(created)
@@ -163,7 +199,7 @@ def test_forge_ticket_lifecycle_fields_eta_and_duplicates(forge_stack: ForgeStac
     assert stack.audit(issue).count("tracked") == 1
     assert [d.attempts[-1] for d in stack.jira.deliveries if d.identifier == created.identifier] == [204] * 3
 
-    # An agent replies without an ETA: the follow-up states the next update.
+    # An agent replies without an ETA: the follow-up states the next update (a comment event needs no re-read).
     n = len(stack.jira.requests)
     stack.jira.add_comment(key, "We are looking into it.", public=True, author=AGENT)
     stack.wait_settled(issue)
@@ -185,14 +221,16 @@ def test_forge_ticket_lifecycle_fields_eta_and_duplicates(forge_stack: ForgeStac
     assert abs((record.promised_update_at - record.replies[-1]) - timedelta(minutes=20)) < timedelta(seconds=2)
     assert len(connect._comment_texts(stack, key)) == 4
 
-    # Severity change (avi:jira:updated:issue with its changelog): deadlines recomputed from the start.
+    # Severity change in the custom field (avi:jira:updated:issue, reduced issue): re-read, recomputed.
     before = connect._due(stack.jira.issue(key)["properties"]["tierwise.sla"], "resolutionDue")
-    stack.jira.update_issue(key, fields={"priority": {"name": "Medium"}}, by=AGENT)
+    n = len(stack.jira.requests)
+    stack.jira.update_issue(key, fields={"Severity": {"value": "Sev-3"}}, by=AGENT)
     wait_until(lambda: stack.record(issue).severity == "sev3", 20)
     stack.wait_settled(issue)
+    assert [c.method for c in _forge_calls(stack, n)] == ["GET", "PUT"]
     prop = stack.jira.issue(key)["properties"]["tierwise.sla"]
-    assert before is not None and connect._due(prop, "resolutionDue") == before + timedelta(hours=112)
-    assert "recomputed" in stack.audit(issue)
+    assert before is not None and connect._due(prop, "resolutionDue") == before + timedelta(hours=116)
+    assert "recomputed" in stack.audit(issue) and stack.record(issue).tier == "premium"
 
     # Waiting for customer pauses the clock; leaving it resumes, deadlines later by the pause.
     stack.jira.transition_issue(key, "Wait for customer", by=AGENT)
@@ -206,6 +244,7 @@ def test_forge_ticket_lifecycle_fields_eta_and_duplicates(forge_stack: ForgeStac
     resumed = connect._due(stack.jira.issue(key)["properties"]["tierwise.sla"], "resolutionDue")
     assert resumed is not None and resumed - connect._due(prop, "resolutionDue") >= timedelta(seconds=1)
     assert not [d for d in stack.jira.deliveries if d.attempts and d.attempts[-1] != 204]
+    assert stack.jira.response_errors == []
 
 
 def test_forge_breach_transitions_pages_and_warns(forge_stack: ForgeStack) -> None:
@@ -289,3 +328,58 @@ def test_forge_calls_with_bad_invocation_tokens_are_refused(forge_stack: ForgeSt
                                     "ari:cloud:ecosystem::installation/6b1c2d3e-4f50-4617-8829-3a4b5c6d7e8f"})
     assert post(forge.invocation_token(stranger, "tierwise-ticket-events")).json()["error"] == "unknown_installation"
     assert post(forge.invocation_token(inst, "tierwise-ticket-events")).status_code == 204
+
+
+def test_connect_site_upgraded_to_forge_keeps_one_tenant_its_data_and_fires_its_timers_once(
+        forge_stack: ForgeStack) -> None:
+    stack = forge_stack
+    policy = short_policy(first_response="1m", actions=[
+        {"on": "breach", "kind": "transition", "params": {"name": "Start progress"}, "targets": ["first_response"]},
+    ])
+    # Before: a Connect install (its installed payload carries installationId), a saved policy, an open
+    # ticket whose first-response timer is due in about 20 s.
+    stack.install_connect(policy)
+    connect_key = stack.client_key
+    tenants = stack.services.tenants
+    before = tenants.get(connect_key)
+    assert before.platform == "connect" and before.installation_id == stack.jira.app().installation_id
+    version = stores(stack.services).policies.effective(connect_key)
+    stack.start_worker()
+    stack.clock.lag = timedelta(seconds=40)
+    issue = stack.jira.create_issue("Payments failing", fields={"priority": {"name": "Highest"}})
+    stack.clock.lag = timedelta(0)
+    stack.wait_settled(issue)
+    assert stack.record(issue).severity == "sev1" and stack.jira.issue(issue["key"])["fields"]["status"]["name"] == "Open"
+
+    # The upgrade: the Forge app with app.connect.key = the Connect key. Its FITs name the same installation.
+    n = len(stack.jira.requests)
+    stack.upgrade_to_forge()
+    assert stack.installation.installation_id == before.installation_id
+    assert tenants.list_keys() == [connect_key], "one tenant per site"
+    after = tenants.get(connect_key)
+    assert (after.platform, after.event_source, after.installation_id) == ("forge", "forge", before.installation_id)
+    assert stores(stack.services).policies.effective(connect_key).id == version.id
+    assert stack.audit(issue).count("tracked") == 1
+
+    # The timer set under Connect fires once, now through Forge (Bearer system token at the apiBaseUrl).
+    wait_until(lambda: stack.jira.issue(issue["key"])["fields"]["status"]["name"] == "In Progress", 60)
+    wait_until(lambda: stack.oncall.pages, 10)
+    stack.wait_settled(issue)
+    time.sleep(2.5)  # a second firing would come within the timer pump's next ticks
+    assert len(stack.oncall.pages) == 1 and stack.audit(issue).count("breached") == 1
+    transitions = [c for c in stack.app_calls(n) if c.method == "POST" and c.path.endswith("/transitions")]
+    assert len(transitions) == 1 and all(c.app_key == APP_ID for c in stack.app_calls(n))
+
+    # One event source per site: the Connect app still sends its webhooks, Forge its events, for the same
+    # change; the ticket is tracked once, answered once.
+    n, sent = len(stack.jira.requests), len(stack.jira.deliveries)
+    second = stack.jira.create_issue("Invoices missing", fields={"priority": {"name": "Highest"}})
+    stack.wait_settled(second)
+    doors = [(d.event, d.attempts[-1]) for d in stack.jira.deliveries[sent:]
+             if d.event in ("jira:issue_created", "avi:jira:created:issue")]
+    assert sorted(doors) == [("avi:jira:created:issue", 204), ("jira:issue_created", 204)]
+    assert stack.audit(second).count("tracked") == 1
+    assert len(connect._comment_texts(stack, second["key"])) == 1
+    writes = [c.method for c in stack.app_calls(n) if c.method != "GET"]
+    assert writes == ["PUT", "POST"], writes
+    assert tenants.list_keys() == [connect_key]

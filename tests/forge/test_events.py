@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from app.forge.events import ForgeEventError, delivery_id, event_payload, to_connect_webhook
+from app.forge.events import ForgeEventError, delivery_id, event_payload, retry_count, to_connect_webhook
 from app.policy.events import CommentEvent, IssueEvent, parse_webhook
 
 RECEIVED = datetime(2026, 11, 23, 10, 0, 5, tzinfo=UTC)
@@ -215,9 +215,12 @@ def test_malformed_events_are_refused(event: dict[str, Any]) -> None:
 
 
 def test_event_payload_accepts_bare_and_wrapped_bodies() -> None:
-    assert event_payload(CREATED) is CREATED
+    assert event_payload(CREATED) == CREATED
     wrapped = {"payload": CREATED, "context": {"cloudId": "x"}}
-    assert event_payload(wrapped) is CREATED
+    assert event_payload(wrapped) == CREATED
+    retried = {"payload": CREATED, "context": {"cloudId": "x"}, "retryContext": {"retryCount": 1}}
+    assert event_payload(retried) == CREATED and retry_count(retried) == 1
+    assert retry_count(wrapped) == 0 and retry_count(_with(CREATED, retryContext={"retryCount": 3})) == 3
     for bad in ([], "x", {"payload": {"issue": {}}}, {}):
         with pytest.raises(ForgeEventError):
             event_payload(bad)
@@ -228,3 +231,34 @@ def test_redelivery_keeps_the_delivery_id_and_other_events_differ() -> None:
     assert delivery_id(retried) == delivery_id(UPDATED)
     ids = {delivery_id(e) for e in (CREATED, UPDATED, COMMENTED, _comment_with(id="10301"))}
     assert len(ids) == 4
+
+
+#: `avi:jira:created:issue` as Forge sends it: the reduced issue of the Jira events reference, no more.
+REDUCED = {
+    "eventType": "avi:jira:created:issue",
+    "issue": {"id": "10042", "key": "SUP-42", "fields": {
+        k: v for k, v in _issue()["fields"].items()
+        if k in ("summary", "issuetype", "creator", "created", "project", "reporter", "assignee", "updated", "status")}},
+    "atlassianId": CUSTOMER,
+}
+
+
+def test_every_forge_event_is_marked_as_carrying_a_reduced_issue() -> None:
+    for event in (REDUCED, UPDATED, COMMENTED):
+        body = to_connect_webhook(event, received_at=RECEIVED)
+        assert body is not None
+        parsed = parse_webhook(body)
+        assert parsed is not None and parsed.partial_issue is True, event["eventType"]
+    connect = parse_webhook({"webhookEvent": "jira:issue_created", "issue": _issue(), "timestamp": 1})
+    assert connect is not None and connect.partial_issue is False
+
+
+def test_the_events_own_timestamp_wins_over_the_issue_fields_and_the_receipt() -> None:
+    stamped = _with(REDUCED, timestamp=1795425600123)  # 2026-11-23T09:20:00.123Z
+    parsed = parse_webhook(to_connect_webhook(stamped, received_at=RECEIVED) or {})
+    assert parsed is not None and parsed.at == datetime(2026, 11, 23, 9, 20, 0, 123000, tzinfo=UTC)
+    iso = _with(REDUCED, timestamp="2026-11-23T09:21:00Z")
+    parsed = parse_webhook(to_connect_webhook(iso, received_at=RECEIVED) or {})
+    assert parsed is not None and parsed.at == datetime(2026, 11, 23, 9, 21, tzinfo=UTC)
+    plain = parse_webhook(to_connect_webhook(REDUCED, received_at=RECEIVED) or {})
+    assert plain is not None and plain.at == datetime(2026, 11, 23, 9, 58, 12, 345000, tzinfo=UTC)

@@ -34,10 +34,18 @@ class Site:
     inst: ForgeInstallation
     base_url: str
     tenant_key: str
+    app: Any = None
 
     def call(self, path: str, *, method: str = "GET", body: Any = None, principal: str | None = None,
-             ) -> requests.Response:
-        return self.jira.forge.invoke(self.inst, "/forge/api" + path, body, method=method, principal=principal)
+             module: str = "tierwise-admin", extension: dict[str, Any] | None = None) -> requests.Response:
+        """What the page's `invokeRemote({path: "/forge/api" + path, method, body})` makes Forge send."""
+        return self.jira.forge.invoke_remote(self.inst, module, "/forge/api" + path, method=method, body=body,
+                                             principal=principal, extension=extension)
+
+    def panel(self, issue_id: str, *, shown_on: str, principal: str | None = AGENT.account_id) -> requests.Response:
+        """The issue panel shown on issue `shown_on` asking for the panel data of `issue_id`."""
+        return self.call(f"/panel/{issue_id}", module="tierwise-sla-panel", principal=principal,
+                         extension=self.jira.forge.issue_extension(shown_on))
 
 
 @pytest.fixture
@@ -57,7 +65,7 @@ def site(tmp_path: Path) -> Iterator[Site]:
         thread.start()
         try:
             inst = jira.forge.install(base_url, MANIFEST, app_id=APP_ID)
-            yield Site(jira, inst, base_url, "forge:" + inst.installation_uuid)
+            yield Site(jira, inst, base_url, "forge:" + inst.installation_uuid, flask_app)
         finally:
             server.shutdown()
             server.server_close()
@@ -65,11 +73,22 @@ def site(tmp_path: Path) -> Iterator[Site]:
 
 
 def test_panel_answers_through_forge_like_through_connect(site: Site) -> None:
-    response = site.call("/panel/10042", principal=AGENT.account_id)
+    issue = site.jira.create_issue("Checkout down")
+    response = site.panel(issue["id"], shown_on=issue["key"])
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["tracked"] is False and body["issue_id"] == "10042"
+    assert body["tracked"] is False and body["issue_id"] == issue["id"]
     assert "has not seen this ticket yet" in body["message"]
+
+
+def test_panel_answers_only_for_the_issue_it_is_shown_on(site: Site) -> None:
+    shown, other = site.jira.create_issue("Shown here"), site.jira.create_issue("Someone else's")
+    for response in (site.panel(other["id"], shown_on=shown["key"]),
+                     site.call(f"/panel/{other['id']}", module="tierwise-admin", principal=AGENT.account_id)):
+        assert response.status_code == 404 and set(response.json()) == {"error", "message"}
+    # A token without a user (an event-style FIT) opens no page data at all.
+    anonymous = site.panel(shown["id"], shown_on=shown["key"], principal=None)
+    assert anonymous.status_code == 401 and anonymous.json()["error"] == "missing_principal"
 
 
 def test_admin_api_checks_the_principal_is_a_jira_admin(site: Site) -> None:
@@ -80,8 +99,8 @@ def test_admin_api_checks_the_principal_is_a_jira_admin(site: Site) -> None:
     # An agent is not a Jira admin: refused by the same site-directory check the Connect page uses.
     as_agent = site.call("/admin/policy", principal=AGENT.account_id)
     assert as_agent.status_code == 403 and as_agent.json()["error"] == "not_admin"
-    # No principal (an event-style token) is no user at all.
-    assert site.call("/admin/policy").status_code == 403
+    # No principal (an event-style token) is no user at all: refused before any view runs.
+    assert site.call("/admin/policy").status_code == 401
     # The admin check went to Jira with the system token the installation brought.
     checks = site.jira.calls("POST", "/rest/api/3/permissions/check")
     assert checks and all(c.app_key == APP_ID and c.status == 200 for c in checks)
@@ -100,8 +119,23 @@ def test_only_page_apis_are_reachable_and_only_with_a_valid_token(site: Site) ->
     assert site.call("/admin/policy", method="DELETE", principal=ADMIN.account_id).status_code == 404
     no_token = requests.get(site.base_url + "/forge/api/admin/policy", timeout=10)
     assert no_token.status_code == 401 and no_token.json()["error"] == "missing_token"
-    other = site.jira.forge.invocation_token(site.inst, "tierwise-ui", principal=ADMIN.account_id,
+    other = site.jira.forge.invocation_token(site.inst, "tierwise-admin", principal=ADMIN.account_id,
                                              aud="ari:cloud:ecosystem::app/11111111-2222-4333-8444-555555555555")
     wrong = requests.get(site.base_url + "/forge/api/admin/policy", headers={"Authorization": f"Bearer {other}"},
                          timeout=10)
     assert wrong.status_code == 401 and wrong.json()["error"] == "wrong_audience"
+
+
+def test_a_connect_tenant_from_before_installation_ids_is_tied_at_its_first_forge_call(site: Site) -> None:
+    from datetime import UTC, datetime
+
+    tenants = services_of(site.app).tenants
+    tenants.uninstall(site.tenant_key, datetime.now(UTC))  # only the site's Connect tenant is left
+    connect_key = "0f6e3c2a-1b2c-4d5e-8f90-a1b2c3d4e5f6"
+    tenants.install(connect_key, shared_secret="s" * 32, base_url=site.jira.base_url, at=datetime.now(UTC))
+    answer = site.call("/admin/policy", principal=ADMIN.account_id)
+    assert answer.status_code == 200, answer.text
+    tied = tenants.get(connect_key)
+    assert tied is not None and tied.installation_id == site.inst.installation_id
+    assert (tied.platform, tied.event_source) == ("forge", "forge")
+    assert tenants.list_keys(state="installed") == [connect_key]

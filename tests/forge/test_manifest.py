@@ -11,14 +11,17 @@ import pytest
 import yaml
 from flask import Flask
 
+from app import create_app
+from app.connect.descriptor import render_descriptor
 from app.forge.events import CONNECT_WEBHOOK_FOR
 from app.forge.fit import normalize_app_id
+from app.settings import Settings
 from app.web.forge import bp
 
 FORGE_DIR = Path(__file__).resolve().parents[2] / "forge"
 #: Modules whose entries name a remote endpoint directly, and UI modules that reach it via a resolver.
 TRIGGER_MODULES = ("trigger", "scheduledTrigger")
-UI_MODULES = ("jira:adminPage", "jira:issuePanel")
+UI_MODULES = ("jira:adminPage", "jira:issuePanel", "jira:issueContext")
 
 
 @pytest.fixture(scope="module")
@@ -68,21 +71,58 @@ def test_every_endpoint_uses_a_declared_remote_with_the_system_token(manifest: d
     assert {b["remote"] for b in backends} <= set(remotes)
 
 
-def test_every_endpoint_route_is_served_by_the_forge_blueprint(manifest: dict[str, Any]) -> None:
+def test_trigger_endpoints_have_a_route_served_by_the_forge_blueprint(manifest: dict[str, Any]) -> None:
     flask_app = Flask(__name__)
     flask_app.register_blueprint(bp)
     adapter = flask_app.url_map.bind("tierwise.test")
+    triggered = {e["endpoint"] for name in TRIGGER_MODULES for e in manifest["modules"][name]}
     for endpoint in manifest["modules"]["endpoint"]:
-        path = endpoint["route"]["path"]
-        # UI resolvers append the invokeRemote path to the endpoint's route.
-        probe = path + "/panel/SUP-1" if endpoint["key"] == "tierwise-ui" else path
-        rule, _ = adapter.match(probe, method="POST")
+        if endpoint["key"] not in triggered:
+            continue
+        rule, _ = adapter.match(endpoint["route"]["path"], method="POST")
         assert rule.startswith("forge."), (endpoint["key"], rule)
+
+
+def test_ui_resolver_endpoint_has_no_route_and_the_pages_paths_are_served(manifest: dict[str, Any]) -> None:
+    """invokeRemote appends its path to the remote's baseUrl: a route on the UI endpoint would be ignored."""
+    ui = {m["resolver"]["endpoint"] for name in UI_MODULES for m in manifest["modules"][name]}
+    endpoints = _endpoints(manifest)
+    assert ui == {"tierwise-ui"}
+    assert "route" not in endpoints["tierwise-ui"]
+    flask_app = Flask(__name__)
+    flask_app.register_blueprint(bp)
+    adapter = flask_app.url_map.bind("tierwise.test")
+    for path in ("/forge/api/panel/10042", "/forge/api/admin/policy"):
+        rule, _ = adapter.match(path, method="GET")
+        assert rule == "forge.api_proxy", path
+
+
+def test_connect_key_equals_the_descriptor_key(manifest: dict[str, Any]) -> None:
+    """app.connect.key adopts the Connect app: it must be the key the descriptor is served with."""
+    settings = Settings.from_env({})
+    descriptor = render_descriptor(base_url="https://tierwise.example.com", app_key=settings.app_key,
+                                   app_name=settings.app_name)
+    connect = manifest["app"]["connect"]
+    assert connect["key"] == descriptor["key"] == settings.app_key
+    assert connect["remote"] in {r["key"] for r in manifest["remotes"]}
+    assert connect["authentication"] == descriptor["authentication"]["type"]
+
+
+def test_connect_lifecycle_module_points_at_the_descriptors_lifecycle_routes(manifest: dict[str, Any]) -> None:
+    (lifecycle,) = manifest["connectModules"]["jira:lifecycle"]
+    descriptor = json.loads((FORGE_DIR.parent / "atlassian-connect.json").read_text())
+    urls = {k: v for k, v in lifecycle.items() if k != "key"}
+    assert urls == {k: descriptor["lifecycle"][k] for k in ("installed", "uninstalled")}
+    adapter = create_app(Settings.from_env({})).url_map.bind("tierwise.test")
+    for url in urls.values():
+        assert adapter.match(url, method="POST")[0].startswith("lifecycle."), url
 
 
 def test_triggers_subscribe_exactly_the_events_tierwise_maps(manifest: dict[str, Any]) -> None:
     events = {e for t in manifest["modules"]["trigger"] for e in t["events"]}
     assert events == set(CONNECT_WEBHOOK_FOR) | {"avi:forge:installed:app", "avi:forge:upgraded:app"}
+    (tickets,) = [t for t in manifest["modules"]["trigger"] if set(t["events"]) == set(CONNECT_WEBHOOK_FOR)]
+    assert tickets["filter"] == {"ignoreSelf": True}  # our own writes are not sent back
     (refresh,) = manifest["modules"]["scheduledTrigger"]
     assert refresh["interval"] == "hour"  # the system token lives >= 2 h: hourly keeps one fresh
 

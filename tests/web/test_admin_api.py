@@ -8,11 +8,12 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from pages_kit import ADMIN_ID, AGENT_ID, Api, FakeDirectory, context_token, install_tenant
+from pages_kit import ADMIN_ID, AGENT_ID, CLIENT_KEY, Api, FakeDirectory, context_token, install_tenant
 
 from app import create_app
 from app.schemas.presets import preset_document
 from app.settings import Settings
+from app.storage.chat_webhooks import ChatWebhooks
 
 
 @pytest.fixture
@@ -198,3 +199,33 @@ def test_reapply_enqueues_the_job_by_path_and_reports_progress(
     svc.redis.set(f"tw:reapply:tenant-pages-1:{version['id']}", '{"done": 10, "total": 10}')  # the job writes JSON
     assert admin.get(f"/api/admin/versions/{version['id']}/reapply").get_json() == {"done": 10, "total": 10}
     svc.close()
+
+
+# --- chat webhooks ---------------------------------------------------------------------------------
+
+URL = "https://hooks.slack.com/services/T1/B2/verysecret"
+
+
+def test_an_admin_stores_a_chat_webhook_and_sees_its_host_only(pages_app: Flask, client: FlaskClient) -> None:
+    admin = Api(client, ADMIN_ID)
+    stored = admin.put("/api/admin/chat-webhooks/war-room", {"url": URL})
+    assert stored.status_code == 200 and stored.get_json() == {"name": "war-room", "host": "hooks.slack.com"}
+    settings = admin.get("/api/admin/settings").get_data(as_text=True)
+    assert '"war-room"' in settings and "hooks.slack.com" in settings and "verysecret" not in settings
+    svc = pages_app.extensions["tierwise"]
+    assert ChatWebhooks(svc.session_factory, svc.secrets).url(CLIENT_KEY, "war-room") == URL
+    # The settings form does not wipe it.
+    assert admin.put("/api/admin/settings", {"field_bindings": {}}).status_code == 200
+    assert ChatWebhooks(svc.session_factory, svc.secrets).hosts(CLIENT_KEY) == {"war-room": "hooks.slack.com"}
+
+    gone = client.delete("/api/admin/chat-webhooks/war-room", headers=admin._headers())
+    assert gone.status_code == 204
+    assert ChatWebhooks(svc.session_factory, svc.secrets).url(CLIENT_KEY, "war-room") is None
+
+
+def test_bad_names_and_urls_are_refused_with_paths_and_agents_are_refused(client: FlaskClient) -> None:
+    admin = Api(client, ADMIN_ID)
+    bad = admin.put("/api/admin/chat-webhooks/bad name", {"url": "ftp://x"})
+    assert bad.status_code == 422
+    assert [e["path"] for e in bad.get_json()["errors"]] == ["name", "url"]
+    assert Api(client, AGENT_ID).put("/api/admin/chat-webhooks/room", {"url": URL}).status_code == 403

@@ -1,5 +1,7 @@
 // The issue SLA panel: what is due, a live countdown, the state in words and colour, and why.
-import { api, el, formatInstant, resize, viewerTimeZone } from "./tw-api.js";
+import { el } from "../lib/dom.js";
+import { formatInstant, setViewer, viewerTimeZone } from "../lib/time.js";
+import { api, pageContext, resize, useTransport } from "../lib/transport.js";
 
 const STATES = {
   on_track: { icon: "✓", text: "On track" },
@@ -10,9 +12,9 @@ const STATES = {
   none: { icon: "–", text: "No target" },
   at_closure: { icon: "⏹", text: "At closure" },
 };
-const body = document.getElementById("tw-panel-body");
-const banner = document.getElementById("tw-banner");
-const issueId = document.body.dataset.issueId;
+let body;
+let banner;
+let issueId = "";
 let countdowns = [];
 
 function lozenge(t, phase) {
@@ -119,7 +121,7 @@ function render(data) {
 
 async function load() {
   try {
-    render(await api("GET", `/api/panel/${encodeURIComponent(issueId)}`));
+    render(await api("GET", `/panel/${encodeURIComponent(issueId)}`));
     banner.className = "tw-banner";
     banner.textContent = "";
   } catch (err) {
@@ -130,7 +132,30 @@ async function load() {
   }
 }
 
-setInterval(tick, 1000);
-setInterval(load, 60000); // states change with time and events: refresh a minute at a time
-document.addEventListener("toggle", resize, true);
-load();
+function shell(issueKey) {
+  const main = el("main", { id: "tw-panel", "aria-label": `SLA of ${issueKey || "this issue"}` },
+    el("div", { id: "tw-banner", class: "tw-banner", role: "status", "aria-live": "polite" }),
+    el("div", { id: "tw-panel-body", "aria-busy": "true" }, el("p", { class: "tw-subtle", text: "Loading SLA…" })));
+  banner = main.querySelector("#tw-banner");
+  body = main.querySelector("#tw-panel-body");
+  return main;
+}
+
+/** Start the panel in `transport`'s door for the issue the door names (Connect URL, Forge extension context). */
+export async function startPanel(transport, root = document.body) {
+  useTransport(transport);
+  transport.theme();
+  let context = {};
+  try {
+    context = await pageContext();
+  } catch {
+    // no zone, locale or issue from the host: say so below
+  }
+  setViewer(context);
+  issueId = context.issueId || "";
+  root.prepend(shell(context.issueKey));
+  setInterval(tick, 1000);
+  setInterval(load, 60000); // states change with time and events: refresh a minute at a time
+  document.addEventListener("toggle", resize, true);
+  await load();
+}

@@ -1,8 +1,8 @@
-"""A ticket's SLA record seen through the policy engine, and what Tierwise writes back to Jira.
+"""A ticket's SLA record seen through the policy engine, and the write-back it needs in Jira.
 
-Pure functions over `TicketRecord`, `Policy` and the tenant's field bindings: the history the
-engine evaluates, the per-target record state, the `tierwise.sla` entity property, the mapped
-field values and their hash (an unchanged hash means no Jira call).
+Pure functions over `TicketRecord`, `Policy` and the tenant's field bindings: the per-target record
+state, the `tierwise.sla` entity property, the mapped field values and their hash (an unchanged
+hash means no Jira call), and the one `fields` intent (fields + property in one `PUT`).
 """
 
 from __future__ import annotations
@@ -11,14 +11,18 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from app.policy.intent import Intent
 from app.policy.model import CLOSED, PAUSED, TARGETS, Policy
-from app.policy.sla import BREACHED, SlaState, calendar_for
+from app.policy.record import TargetState, TicketRecord
+from app.policy.sla import SlaState, calendar_for
 from app.policy.sla import TargetState as EngineTarget
-from app.storage.tickets import TargetState, TicketRecord
+from app.policy.timefmt import jira_time, utc_iso
 
+#: The issue entity property Tierwise writes (declared in the descriptor's jiraEntityProperties).
+SLA_PROPERTY = "tierwise.sla"
 #: Version of the `tierwise.sla` property's shape (JQL aliases read its keys).
 PROPERTY_SHAPE = 1
 #: Property keys of each target's deadline (flat, so jiraEntityProperties can extract them).
@@ -68,17 +72,6 @@ def with_state(record: TicketRecord, state: SlaState) -> TicketRecord:
     )
 
 
-def jira_time(moment: datetime | None) -> str | None:
-    """A datetime as Jira's date-time field format (`2026-11-19T10:00:00.000+0000`)."""
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def target_word(record: TicketRecord, name: str) -> str:
     """A target's state for the property: met, breached, paused, open or none (no clock reading)."""
     t = record.targets.get(name, TargetState())
@@ -102,7 +95,7 @@ def sla_property(record: TicketRecord, policy: Policy, version_number: int) -> d
         "phase": record.phase,
     }
     for name, key in DUE_KEYS.items():
-        value[key] = _iso(record.targets.get(name, TargetState()).due)
+        value[key] = utc_iso(record.targets.get(name, TargetState()).due)
         value[key.replace("Due", "State")] = target_word(record, name)
     value["breached"] = any(target_word(record, n) == "breached" for n in TARGETS)
     return value
@@ -152,5 +145,28 @@ def zone_of(policy: Policy, record: TicketRecord) -> Any:
     return calendar_for(policy, cadence or targets.first_response).tz
 
 
-def is_breached(state: SlaState, name: str) -> bool:
-    return bool(getattr(state, name).state == BREACHED)
+
+def binds_labels(bindings: Mapping[str, str]) -> bool:
+    """True when tier or severity is bound to a field (then the field types must be known)."""
+    return bool(bindings.get("tier") or bindings.get("severity"))
+
+
+def write_back(policy: Policy, version_number: int, record: TicketRecord, bindings: Mapping[str, str],
+               field_types: Mapping[str, str]) -> Intent | None:
+    """The one PUT (bound fields + `tierwise.sla`) the record needs, or None when Jira already has it."""
+    fields = field_values(record, policy, bindings, field_types)
+    prop = sla_property(record, policy, version_number)
+    digest = write_hash(fields, prop)
+    if digest == record.last_written_hash:
+        return None
+    why = {"rule": f"{record.tier}/{record.severity}", "tier_rule": record.tier_rule,
+           "severity_rule": record.severity_rule,
+           "deadlines": {name: utc_iso(t.due) for name, t in record.targets.items()}}
+    return Intent("fields", {"fields": fields, "properties": [{"key": SLA_PROPERTY, "value": prop}],
+                             "hash": digest}, why)
+
+
+def page_payload(record: TicketRecord, kind: str, target: str | None, due: datetime | None) -> dict[str, Any]:
+    """The JSON an on-call page carries."""
+    return {"ticket": record.issue_key, "tier": record.tier, "severity": record.severity,
+            "target": target, "due": utc_iso(due), "kind": kind}
