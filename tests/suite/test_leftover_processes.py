@@ -58,3 +58,23 @@ def test_a_suite_that_waits_for_its_processes_passes(suite: pytest.Pytester) -> 
     assert result.ret == pytest.ExitCode.OK
     assert "leftover" not in result.stdout.str()
     result.stdout.fnmatch_lines(["1 passed in *"])
+
+
+def test_a_process_that_started_the_embedded_redis_stops_it_at_exit(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    import psutil
+
+    instance = tmp_path / "instance"
+    script = (
+        "import sys; from app.redis_conn import get_redis; from app.settings import Settings; "
+        "get_redis(Settings.from_env({'TIERWISE_INSTANCE_DIR': sys.argv[1]})).ping()"
+    )  # like a gunicorn worker on the embedded defaults: it never calls Services.close()
+    subprocess.run([sys.executable, "-c", script, str(instance)], check=True, timeout=60)
+    servers = []
+    for proc in psutil.process_iter(["name", "cwd"]):
+        if proc.info["name"] == "redis-server" and proc.info["cwd"] == str(instance):
+            servers.append(proc)
+    assert servers == []
+    assert (instance / "redis.db").exists()  # saved on the way out
