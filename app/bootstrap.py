@@ -103,6 +103,9 @@ class Services:
         return Queue(self.settings.queue_name, connection=self.redis)
 
     def close(self) -> None:
-        """Release database connections (tests, and the end of a CLI command)."""
+        """Release database connections and the embedded Redis (tests, and the end of a CLI command)."""
+        from app.redis_conn import release_embedded_redis
+
         if self._engine is not None:
             self._engine.dispose()
+        release_embedded_redis(self.settings)

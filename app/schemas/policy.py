@@ -7,6 +7,7 @@ is not a duration`); list items are numbered from 0 (`severities.2.name`).
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Mapping
@@ -565,6 +566,13 @@ _YamlLoader.add_implicit_resolver(
 )
 
 
+def _named(text: str, filename: str) -> io.StringIO:
+    """`text` as a stream YAML's error marks name by `filename` (not "<unicode string>")."""
+    stream = io.StringIO(text)
+    stream.name = filename or "the document"  # type: ignore[misc]
+    return stream
+
+
 def parse_document_text(text: str, filename: str = "") -> dict[str, Any]:
     """Parse a policy document from JSON, or YAML (by `.yaml`/`.yml` name, or when it is not JSON)."""
     name = filename.lower()
@@ -582,7 +590,7 @@ def parse_document_text(text: str, filename: str = "") -> dict[str, Any]:
             is_yaml = True
     if is_yaml:
         try:
-            data = yaml.load(text, Loader=_YamlLoader)  # noqa: S506 - a SafeLoader subclass
+            data = yaml.load(_named(text, filename), Loader=_YamlLoader)  # noqa: S506 - a SafeLoader subclass
         except limits.YamlLimitError as exc:
             raise PolicyDocumentError([("", str(exc))]) from None
         except yaml.YAMLError as exc:

@@ -10,6 +10,7 @@ import pytest
 
 from app import create_app
 from app.settings import Settings
+from app.web.services import services_of
 
 
 @pytest.fixture
@@ -22,8 +23,11 @@ def closed_port() -> Iterator[int]:
 
 def _health(env: dict[str, str]) -> tuple[int, dict[str, str]]:
     app = create_app(Settings.from_env(env))
-    response = app.test_client().get("/healthz")
-    return response.status_code, response.get_json()
+    try:
+        response = app.test_client().get("/healthz")
+        return response.status_code, response.get_json()
+    finally:
+        services_of(app).close()  # stops the embedded Redis the check started
 
 
 def test_healthy_on_the_embedded_defaults(tmp_path: Path) -> None:
