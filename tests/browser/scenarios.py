@@ -85,7 +85,8 @@ def deadlines_with_a_moving_countdown(page: Any, zone: str | re.Pattern[str]) ->
     expect(page.locator("#tw-tier")).to_have_text("Tier: Standard")
     page.clock.install(time=datetime.now(UTC))  # once loaded: from now on the page's Date follows the test's clock
     expect(page.locator("#tw-severity")).to_have_text("Severity: Critical")
-    expect(page.locator("#tw-next")).to_have_text(re.compile(r"^Next update due (today|tomorrow) .+ · in (39|40)m$"))
+    # 40 minutes left when seeded; a slow first page load (gunicorn starting under load) may take a few
+    expect(page.locator("#tw-next")).to_have_text(re.compile(r"^Next update due (today|tomorrow) .+ · in (3[0-9]|40)m$"))
     first = page.locator('[data-target="first_response"]')
     expect(first.locator("[data-state]")).to_have_text("Met")
     expect(first).to_contain_text("Answered ")
@@ -93,7 +94,7 @@ def deadlines_with_a_moving_countdown(page: Any, zone: str | re.Pattern[str]) ->
     expect(update.locator("[data-state]")).to_contain_text("On track")
     expect(update.locator("time")).to_contain_text(zone)  # the viewer's zone, not UTC nor the browser's
     countdown = page.locator('[data-countdown="next_update"]')
-    expect(countdown).to_have_text(re.compile(r"^(39|40)m left$"))  # minutes, no seconds
+    expect(countdown).to_have_text(re.compile(r"^(3[0-9]|40)m left$"))  # minutes, no seconds
     shown = countdown.inner_text()
     page.clock.fast_forward("02:00")
     expect(countdown).not_to_have_text(shown)  # it ticks
