@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from app.policy.events import IssueEvent, JsmFieldIds, TicketEvent, parse_webhook
+from app.policy.events import IssueEvent, JsmFieldIds, parse_webhook
 from app.policy.model import EmailDomainRule, FieldRule, MatrixRule, OrganizationRule, Policy
 
 if TYPE_CHECKING:
@@ -79,9 +79,3 @@ def complete(event: IssueEvent, read: IssueEvent) -> IssueEvent:
         partial_issue=False,
     )
 
-
-def refresh_partial_issue(ctx: TenantContext, event: TicketEvent, policy: Policy) -> TicketEvent:
-    """`event` with its issue re-read from Jira when it carried a reduced one; other events as they are."""
-    if not isinstance(event, IssueEvent) or not event.partial_issue:
-        return event
-    return complete(event, read_reduced(ctx, event, policy))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -13,7 +14,8 @@ from app.policy.events import PARTIAL_ISSUE_KEY, IssueEvent, parse_webhook
 from app.policy.mapping import TicketFacts, derive
 from app.schemas.policy import load_policy
 from app.schemas.presets import list_presets, load_preset
-from jobs.issue_refresh import ALL_NAVIGABLE, BASE_FIELDS, fields_needed, refresh_partial_issue
+from jobs import prefetch
+from jobs.issue_refresh import ALL_NAVIGABLE, BASE_FIELDS, complete, fields_needed, read_reduced
 
 AT = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
@@ -33,6 +35,7 @@ class RecordingJira:
 @dataclass
 class Ctx:
     jira: RecordingJira
+    settings: Any = None
 
 
 def _policy(rules: list[dict[str, Any]]) -> Any:
@@ -91,7 +94,7 @@ def test_a_reduced_issue_is_read_once_and_the_event_keeps_its_own_time_and_actor
     jira = RecordingJira(FULL)
     event = _event()
     assert derive(policy, TicketFacts(fields=event.fields)).severity == "sev3"  # the default: nothing to map
-    refreshed = refresh_partial_issue(Ctx(jira), event, policy)  # type: ignore[arg-type]
+    refreshed = complete(event, read_reduced(Ctx(jira), event, policy))  # type: ignore[arg-type]
     assert jira.calls == [("SUP-42", fields_needed(policy))]
     assert isinstance(refreshed, IssueEvent) and not refreshed.partial_issue
     assert derive(policy, TicketFacts(fields=refreshed.fields)).severity == "sev1"
@@ -101,13 +104,16 @@ def test_a_reduced_issue_is_read_once_and_the_event_keeps_its_own_time_and_actor
 
 
 def test_complete_events_and_comments_are_not_read_again() -> None:
-    policy = _policy([{"field": "priority", "sets": "severity"}])
     jira = RecordingJira(FULL)
     connect = parse_webhook({"webhookEvent": "jira:issue_created", "timestamp": 1,
                              "issue": {"id": "1", "key": "SUP-1", "fields": {"project": {"key": "SUP"}}}})
     comment = parse_webhook({"webhookEvent": "comment_created", PARTIAL_ISSUE_KEY: True,
                              "issue": {"id": "1", "key": "SUP-1", "fields": {}},
                              "comment": {"id": "5", "body": "hi", "created": "2026-11-23T09:58:00.000+0000"}})
+    ctx = Ctx(jira, SimpleNamespace(field_bindings={}))  # what the prefetch step reads of the tenant
     for event in (connect, comment):
-        assert event is not None and refresh_partial_issue(Ctx(jira), event, policy) is event  # type: ignore[arg-type]
+        assert event is not None
+        want, got = prefetch.needs(ctx, prefetch.Prefetched(), event=event)  # type: ignore[arg-type]
+        assert not want.issue
+        prefetch.fetch(ctx, want, got, event)  # type: ignore[arg-type]
     assert jira.calls == []
